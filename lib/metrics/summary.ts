@@ -1,0 +1,42 @@
+// Plain-data summaries of HDR histograms, as the report and the terminal use them.
+// All latencies are microseconds.
+
+export type Outcome = 'ok' | 'fail' | 'info';
+export const OUTCOMES: readonly Outcome[] = ['ok', 'fail', 'info'];
+
+export interface Quantiles {
+  count: number;
+  meanUs: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+}
+
+export interface SecondStats {
+  /** Seconds since the cell started (0, 1, 2, …). */
+  second: number;
+  /** Transfers completed in this second, by outcome. */
+  transfers: Record<Outcome, number>;
+  /** Reads completed in this second (any outcome). */
+  reads: number;
+  /**
+   * Latency of the transfers whose *intended* start fell in this second, all outcomes: a stall
+   * shows up where it began, not when the backlog drained. Null when none were due.
+   */
+  latency: { p50Us: number; p99Us: number; maxUs: number } | null;
+}
+
+export interface CellMetrics {
+  durationMs: number;
+  transfers: Record<Outcome, Quantiles>;
+  reads: Record<Outcome, Quantiles>;
+  perSecond: SecondStats[];
+  /** Conflict retries inside the adapters during the cell. */
+  retries: number;
+  /** Open loop only: operations not sent because the in-flight cap was reached. */
+  dropped: number;
+  /** Transfers acknowledged ok per second over the whole cell. */
+  okPerSecond: number;
+}
