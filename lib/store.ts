@@ -53,3 +53,45 @@ export class IndeterminateError extends Error {
 
 /** What a notebook or the API node needs to build a store connected to one node. */
 export type StoreFactory = (config: Record<string, string>) => Promise<BankStore>;
+
+/** One transfer's result and the conflict retries that ONE call took inside the adapter. */
+export interface CountedTransfer {
+  result: TransferResult;
+  retries: number;
+}
+
+/**
+ * Optional extension for stores that retry conflicts: the API node reports retries per transfer.
+ * `transfer` alone cannot say this safely (a `lastRetries` field would race between concurrent
+ * calls), so the count travels with the result, and with a thrown error via `retriesOf`.
+ */
+export interface CountingBankStore extends BankStore {
+  transferCounted(t: Transfer): Promise<CountedTransfer>;
+}
+
+export function isCountingStore(store: BankStore): store is CountingBankStore {
+  return typeof (store as Partial<CountingBankStore>).transferCounted === 'function';
+}
+
+/** Attaches the retries one call took to the error it throws (read back with `retriesOf`). */
+export function withRetryCount<E extends Error>(err: E, retries: number): E {
+  return Object.assign(err, { retries });
+}
+
+/** Retries carried by an error from `transferCounted`; 0 when none were recorded. */
+export function retriesOf(err: unknown): number {
+  const n = (err as { retries?: unknown } | null)?.retries;
+  return typeof n === 'number' ? n : 0;
+}
+
+/**
+ * Why a transfer can never be applied (stores reject it with a DefiniteError before touching
+ * data), or undefined when it is well formed. Unknown accounts are checked by each store.
+ */
+export function invalidTransfer(t: Transfer): string | undefined {
+  if (typeof t.id !== 'string' || t.id.length === 0) return 'id must be a non-empty string';
+  if (typeof t.from !== 'string' || typeof t.to !== 'string') return 'from and to must be strings';
+  if (t.from === t.to) return 'from and to must differ';
+  if (!Number.isSafeInteger(t.amount) || t.amount <= 0) return 'amount must be a positive safe integer';
+  return undefined;
+}

@@ -18,4 +18,9 @@ export interface Op {
   error?: string;
   /** Conflict retries the adapter did for this operation (transfers). */
   retries?: number;
+  /**
+   * Open loop, on invokes: when the operation was due (ns). Latency is measured from here, so a
+   * stall that delays sending shows up in the figures (coordinated omission).
+   */
+  intended?: number;
 }

@@ -1,8 +1,13 @@
 // Plain-data summaries of HDR histograms, as the report and the terminal use them.
 // All latencies are microseconds.
 
-export type Outcome = 'ok' | 'fail' | 'info';
-export const OUTCOMES: readonly Outcome[] = ['ok', 'fail', 'info'];
+/**
+ * How an operation ended, for the figures. The history keeps Jepsen's ok / fail / info; here a
+ * refused transfer for lack of funds is told apart from a failure: the database answered, and
+ * answered right, so it counts as available.
+ */
+export type Outcome = 'ok' | 'insufficient' | 'fail' | 'info';
+export const OUTCOMES: readonly Outcome[] = ['ok', 'insufficient', 'fail', 'info'];
 
 export interface Quantiles {
   count: number;

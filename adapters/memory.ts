@@ -1,0 +1,85 @@
+// In-process reference BankStore: obviously correct, no I/O. Tests use it as the oracle for the
+// contract, and runs use it to measure what the harness itself costs.
+import {
+  DefiniteError,
+  invalidTransfer,
+  type Audit,
+  type Balances,
+  type CountedTransfer,
+  type CountingBankStore,
+  type StoreFactory,
+  type Transfer,
+  type TransferResult,
+} from '../lib/store.ts';
+
+export class MemoryStore implements CountingBankStore {
+  private balances = new Map<string, number>();
+  private ledger: string[] = [];
+  private ledgerIds = new Set<string>();
+  private closed = false;
+
+  async setup(accounts: Balances): Promise<void> {
+    this.assertOpen();
+    for (const [id, balance] of Object.entries(accounts)) {
+      if (!Number.isSafeInteger(balance) || balance < 0) {
+        throw new DefiniteError(`balance of ${id} must be a non-negative safe integer`);
+      }
+    }
+    this.balances = new Map(Object.entries(accounts));
+    this.ledger = [];
+    this.ledgerIds = new Set();
+  }
+
+  async transfer(t: Transfer): Promise<TransferResult> {
+    return (await this.transferCounted(t)).result;
+  }
+
+  async transferCounted(t: Transfer): Promise<CountedTransfer> {
+    this.assertOpen();
+    // Yield once so concurrent callers interleave as they would against a real database;
+    // everything after this line runs in one tick, which makes the transfer atomic.
+    await Promise.resolve();
+    return { result: this.apply(t), retries: 0 };
+  }
+
+  async read(): Promise<Balances> {
+    this.assertOpen();
+    return Object.fromEntries(this.balances);
+  }
+
+  async audit(): Promise<Audit> {
+    this.assertOpen();
+    return { balances: Object.fromEntries(this.balances), transfers: [...this.ledger] };
+  }
+
+  retries(): number {
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private apply(t: Transfer): TransferResult {
+    const invalid = invalidTransfer(t);
+    if (invalid) throw new DefiniteError(`invalid transfer ${t.id}: ${invalid}`);
+    const from = this.balances.get(t.from);
+    const to = this.balances.get(t.to);
+    if (from === undefined || to === undefined) throw new DefiniteError(`unknown account in transfer ${t.id}`);
+    // Same id again = the caller retrying one transfer: it was applied once, report it applied.
+    if (this.ledgerIds.has(t.id)) return 'ok';
+    if (from < t.amount) return 'insufficient';
+    this.balances.set(t.from, from - t.amount);
+    this.balances.set(t.to, to + t.amount);
+    this.ledger.push(t.id);
+    this.ledgerIds.add(t.id);
+    return 'ok';
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DefiniteError('memory store is closed');
+  }
+}
+
+/** Config is ignored: the memory store has nothing to connect to. */
+export const create: StoreFactory = async () => new MemoryStore();

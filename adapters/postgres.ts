@@ -1,0 +1,424 @@
+// BankStore on PostgreSQL through `pg`. A transfer is ONE statement (one round trip) built from
+// data-modifying CTEs, so there is no interactive transaction to lose half-way.
+//
+// The pieces that CockroachDB / YugabyteDB adapters reuse are exported: the SQL text, the
+// classification function, the retry loop and PgBankStore itself. Those databases differ only in
+// a `Dialect`: default isolation, retryable SQLSTATEs and ambiguous-commit SQLSTATEs.
+//
+// Retries: 40001/40P01 are retried inside the adapter (they abort the statement: nothing was
+// applied). `retries()` is the store's total; `transferCounted(t)` (CountingBankStore in
+// lib/store.ts) returns the retries of ONE call, and an error it throws carries them for
+// `retriesOf(err)`: a `lastRetries` field would race between concurrent calls. Indeterminate
+// outcomes are never retried here, so no retry needs a ledger check first; if the caller re-sends
+// an id that is already in the ledger, the ledger key answers (23505 → 'ok', applied once).
+//
+// Config keys (all strings): url (postgres://...), isolation (serializable | repeatable read |
+// read committed; default from the dialect), timeoutMs (per statement, default 4000),
+// connectTimeoutMs (default 2000), poolMax (default 10).
+import pg from 'pg';
+import {
+  DefiniteError,
+  IndeterminateError,
+  invalidTransfer,
+  retriesOf,
+  withRetryCount,
+  type Audit,
+  type Balances,
+  type CountedTransfer,
+  type CountingBankStore,
+  type StoreFactory,
+  type Transfer,
+  type TransferResult,
+} from '../lib/store.ts';
+
+// ---- dialect ------------------------------------------------------------------------------
+
+/** What differs between PostgreSQL-wire databases as far as this adapter cares. */
+export interface Dialect {
+  name: string;
+  /** Default for `default_transaction_isolation` when the config does not say. */
+  isolation: Isolation;
+  /** SQLSTATEs that mean "aborted, nothing applied, try again". */
+  retryable: ReadonlySet<string>;
+  /** SQLSTATEs after which the commit may or may not have happened (class 08 always is). */
+  ambiguous: ReadonlySet<string>;
+}
+
+export type Isolation = 'serializable' | 'repeatable read' | 'read committed';
+const ISOLATIONS: readonly Isolation[] = ['serializable', 'repeatable read', 'read committed'];
+
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  isolation: 'serializable',
+  retryable: new Set(['40001', '40P01']), // serialization_failure, deadlock_detected
+  // admin/crash/cannot-connect-now shutdown, statement completion unknown, internal error
+  ambiguous: new Set(['57P01', '57P02', '57P03', '40003', 'XX000']),
+};
+
+// ---- SQL ----------------------------------------------------------------------------------
+
+export const SQL = {
+  createAccounts:
+    'CREATE TABLE IF NOT EXISTS accounts (id text PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0))',
+  createLedger: 'CREATE TABLE IF NOT EXISTS ledger (id text PRIMARY KEY, src text, dst text, amount bigint)',
+  clearLedger: 'DELETE FROM ledger',
+  /** $1 ids text[] — removes accounts that are not in the new set. */
+  dropOtherAccounts: 'DELETE FROM accounts WHERE NOT (id = ANY($1::text[]))',
+  /** $1 ids text[], $2 balances bigint[] */
+  upsertAccounts:
+    'INSERT INTO accounts (id, balance) SELECT * FROM unnest($1::text[], $2::bigint[]) ' +
+    'ON CONFLICT (id) DO UPDATE SET balance = excluded.balance',
+  /**
+   * $1 id, $2 from, $3 to, $4 amount. One statement = one snapshot and one implicit transaction.
+   * `locked` takes both row locks in id order first, so two opposite transfers never deadlock
+   * (a deadlock costs deadlock_timeout, 1 s, before 40P01). Debit only if the source has enough
+   * AND both accounts exist (else money would vanish); credit and ledger row only if the debit
+   * happened. The ledger primary key makes a second application of one id fail with 23505 and
+   * roll the whole statement back. Under read committed, UPDATE re-checks `balance >= amount`
+   * on the newest row version (EvalPlanQual), so no isolation level can overdraw.
+   */
+  transfer: `
+WITH locked AS (
+  SELECT id FROM accounts WHERE id IN ($2, $3) ORDER BY id FOR UPDATE
+), debit AS (
+  UPDATE accounts SET balance = balance - $4::bigint
+  WHERE id = $2 AND balance >= $4::bigint AND (SELECT count(*) FROM locked) = 2
+  RETURNING id
+), credit AS (
+  UPDATE accounts SET balance = balance + $4::bigint
+  WHERE id = $3 AND EXISTS (SELECT 1 FROM debit)
+  RETURNING id
+), entry AS (
+  INSERT INTO ledger (id, src, dst, amount)
+  SELECT $1, $2, $3, $4::bigint WHERE EXISTS (SELECT 1 FROM debit)
+  RETURNING id
+)
+SELECT EXISTS (SELECT 1 FROM debit) AS debited,
+       EXISTS (SELECT 1 FROM credit) AS credited,
+       EXISTS (SELECT 1 FROM entry) AS entered,
+       EXISTS (SELECT 1 FROM locked WHERE id = $2) AS src_exists,
+       EXISTS (SELECT 1 FROM locked WHERE id = $3) AS dst_exists`,
+  read: 'SELECT id, balance FROM accounts',
+  auditBegin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  auditLedger: 'SELECT id FROM ledger',
+} as const;
+
+/** Constraint whose violation means "this transfer id is already in the ledger". */
+export const LEDGER_PKEY = 'ledger_pkey';
+
+// ---- classification -----------------------------------------------------------------------
+
+/** The SQLSTATE of a server error, or undefined (network errors have codes like ECONNRESET). */
+export function sqlState(err: unknown): string | undefined {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  if (!e || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return undefined;
+  // Node's own errors (EPIPE is 5 letters too) have no severity; server errors always do.
+  return err instanceof pg.DatabaseError || typeof e.severity === 'string' ? e.code : undefined;
+}
+
+export function isRetryable(err: unknown, dialect: Dialect = postgresDialect): boolean {
+  const code = sqlState(err);
+  return code !== undefined && dialect.retryable.has(code);
+}
+
+/** Marks our own client-side timeout so classification can tell it apart. */
+export class StatementTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'StatementTimeout';
+  }
+}
+
+/**
+ * Definite or indeterminate, Jepsen style. `sent` = the statement may have reached the server.
+ * Not sent (no connection, connect timeout) → definite. Sent: a server error with an SQLSTATE is
+ * definite (the server rolled back) except class 08 and the dialect's ambiguous codes; no
+ * SQLSTATE (connection reset/terminated, our timeout) → indeterminate.
+ */
+export function classify(err: unknown, sent: boolean, dialect: Dialect = postgresDialect): DefiniteError | IndeterminateError {
+  if (err instanceof DefiniteError || err instanceof IndeterminateError) return err;
+  const message = describe(err);
+  if (!sent) return new DefiniteError(`not sent: ${message}`, { cause: err });
+  const code = sqlState(err);
+  if (code === undefined) return new IndeterminateError(`outcome unknown: ${message}`, { cause: err });
+  if (code.startsWith('08') || dialect.ambiguous.has(code)) {
+    return new IndeterminateError(`outcome unknown (${code}): ${message}`, { cause: err });
+  }
+  return new DefiniteError(`rejected (${code}): ${message}`, { cause: err });
+}
+
+/** Reads change nothing: every failure is definite, except a timeout (no answer: 'info'). */
+export function classifyRead(err: unknown): DefiniteError | IndeterminateError {
+  if (err instanceof DefiniteError || err instanceof IndeterminateError) return err;
+  if (err instanceof StatementTimeout) return new IndeterminateError(`read timed out: ${err.message}`, { cause: err });
+  return new DefiniteError(`read failed: ${describe(err)}`, { cause: err });
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return code ? `${err.message} [${String(code)}]` : err.message || err.name;
+  }
+  return String(err);
+}
+
+// ---- retry loop ---------------------------------------------------------------------------
+
+export interface RetryPolicy {
+  /** Attempts after the first one. */
+  maxRetries: number;
+  /** No new attempt starts after this long since the first. */
+  maxMs: number;
+  baseMs: number;
+  capMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxRetries: 30, maxMs: 10_000, baseMs: 2, capMs: 200 };
+
+/**
+ * Runs `attempt` until it does not throw a retryable error, with full-jitter exponential
+ * backoff, bounded in count and time. `onRetry` sees each retry (to count it). Returns the value
+ * and how many retries it took; rethrows the last error unchanged when it gives up, with the
+ * retry count attached (see `retriesOf` in lib/store.ts).
+ */
+export async function withRetries<T>(
+  dialect: Dialect,
+  policy: RetryPolicy,
+  attempt: (n: number) => Promise<T>,
+  onRetry: () => void = () => undefined,
+): Promise<{ value: T; retries: number }> {
+  const started = Date.now();
+  for (let n = 0; ; n++) {
+    try {
+      return { value: await attempt(n), retries: n };
+    } catch (err) {
+      const delay = Math.random() * Math.min(policy.capMs, policy.baseMs * 2 ** n);
+      const inTime = Date.now() + delay - started < policy.maxMs;
+      if (!isRetryable(err, dialect) || n >= policy.maxRetries || !inTime) {
+        throw err instanceof Error ? withRetryCount(err, n) : err;
+      }
+      onRetry();
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+// ---- the store ----------------------------------------------------------------------------
+
+export interface PgStoreOptions {
+  url: string;
+  isolation: Isolation;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  poolMax: number;
+  dialect: Dialect;
+  retry: RetryPolicy;
+}
+
+/** Parses the string config of a StoreFactory; unknown isolation names are refused. */
+export function parseConfig(config: Record<string, string>, dialect: Dialect = postgresDialect): PgStoreOptions {
+  if (!config.url) throw new DefiniteError('config.url is required (postgres://...)');
+  const isolation = (config.isolation ?? dialect.isolation).toLowerCase() as Isolation;
+  if (!ISOLATIONS.includes(isolation)) throw new DefiniteError(`config.isolation must be one of ${ISOLATIONS.join(', ')}`);
+  const num = (key: string, dflt: number) => {
+    const v = config[key] === undefined ? dflt : Number(config[key]);
+    if (!Number.isFinite(v) || v <= 0) throw new DefiniteError(`config.${key} must be a positive number`);
+    return v;
+  };
+  return {
+    url: config.url,
+    isolation,
+    timeoutMs: num('timeoutMs', 4000),
+    connectTimeoutMs: num('connectTimeoutMs', 2000),
+    poolMax: num('poolMax', 10),
+    dialect,
+    retry: defaultRetryPolicy,
+  };
+}
+
+export class PgBankStore implements CountingBankStore {
+  readonly pool: pg.Pool;
+  private retryCount = 0;
+  private readonly guarded = new WeakSet<pg.PoolClient>();
+
+  constructor(readonly opts: PgStoreOptions) {
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolMax,
+      keepAlive: true,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: opts.connectTimeoutMs,
+      // Isolation per connection, so a transfer stays a single statement (no BEGIN round trip).
+      options: `-c default_transaction_isolation=${opts.isolation.replace(/ /g, '\\ ')}`,
+    });
+    // An idle client whose server died emits 'error' on the pool: it is dropped, never fatal.
+    this.pool.on('error', () => undefined);
+  }
+
+  async setup(accounts: Balances): Promise<void> {
+    const entries = Object.entries(accounts);
+    for (const [id, b] of entries) {
+      if (!Number.isSafeInteger(b) || b < 0) throw new DefiniteError(`balance of ${id} must be a non-negative safe integer`);
+    }
+    const ids = entries.map(([id]) => id);
+    const balances = entries.map(([, b]) => String(b));
+    await this.retrying(() => this.withClient(this.classifyWrite, async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query(SQL.createAccounts);
+        await c.query(SQL.createLedger);
+        await c.query(SQL.clearLedger);
+        await c.query(SQL.dropOtherAccounts, [ids]);
+        await c.query(SQL.upsertAccounts, [ids, balances]);
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }));
+  }
+
+  async transfer(t: Transfer): Promise<TransferResult> {
+    return (await this.transferCounted(t)).result;
+  }
+
+  async transferCounted(t: Transfer): Promise<CountedTransfer> {
+    const invalid = invalidTransfer(t);
+    if (invalid) throw new DefiniteError(`invalid transfer ${t.id}: ${invalid}`);
+    const { value, retries } = await this.retrying(() => this.transferOnce(t));
+    return { result: value, retries };
+  }
+
+  async read(): Promise<Balances> {
+    const rows = await this.withClient(classifyRead, (c) => c.query<{ id: string; balance: string }>(SQL.read));
+    return toBalances(rows.rows);
+  }
+
+  async audit(): Promise<Audit> {
+    return this.withClient(classifyRead, async (c) => {
+      await c.query(SQL.auditBegin);
+      try {
+        const balances = await c.query<{ id: string; balance: string }>(SQL.read);
+        const ledger = await c.query<{ id: string }>(SQL.auditLedger);
+        await c.query('COMMIT');
+        return { balances: toBalances(balances.rows), transfers: ledger.rows.map((r) => r.id) };
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  retries(): number {
+    return this.retryCount;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** One attempt. A 23505 on the ledger key means this id was applied earlier: 'ok', once. */
+  private async transferOnce(t: Transfer): Promise<TransferResult> {
+    try {
+      const res = await this.withClient(this.classifyWrite, (c) =>
+        c.query<TransferRow>(SQL.transfer, [t.id, t.from, t.to, String(t.amount)]),
+      );
+      return transferResult(t, res.rows[0]);
+    } catch (err) {
+      if (isLedgerDuplicate(err)) return 'ok';
+      throw err;
+    }
+  }
+
+  /** The retry loop, then classification of whatever it gave up on (keeping its retry count). */
+  private async retrying<T>(attempt: () => Promise<T>): Promise<{ value: T; retries: number }> {
+    try {
+      return await withRetries(this.opts.dialect, this.opts.retry, attempt, () => this.retryCount++);
+    } catch (err) {
+      throw withRetryCount(classify(err, true, this.opts.dialect), retriesOf(err));
+    }
+  }
+
+  /** Writes keep retryable errors and ledger duplicates raw: the retry loop and transferOnce decide. */
+  private readonly classifyWrite = (err: unknown, sent: boolean): Error =>
+    isRetryable(err, this.opts.dialect) || isLedgerDuplicate(err) ? asError(err) : classify(err, sent, this.opts.dialect);
+
+  /**
+   * Checks out a client, runs `work` under the statement timeout, and classifies failures with
+   * `classifier(err, sent)`. On timeout or a broken connection the client is destroyed
+   * (release(err)) so the pool never hands out a connection with a statement still in flight.
+   */
+  private async withClient<T>(
+    classifier: (err: unknown, sent: boolean) => Error,
+    work: (c: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new DefiniteError(`no connection to ${this.opts.dialect.name}: ${describe(err)}`, { cause: err });
+    }
+    this.guard(client);
+    try {
+      const value = await withTimeout(work(client), this.opts.timeoutMs);
+      client.release();
+      return value;
+    } catch (err) {
+      client.release(sqlState(err) === undefined || sqlState(err)!.startsWith('08') ? asError(err) : undefined);
+      throw classifier(err, true);
+    }
+  }
+
+  /** A checked-out client whose socket dies emits 'error'; without a listener that kills the process. */
+  private guard(client: pg.PoolClient): void {
+    if (this.guarded.has(client)) return;
+    this.guarded.add(client);
+    client.on('error', () => undefined);
+  }
+}
+
+function isLedgerDuplicate(err: unknown): boolean {
+  return sqlState(err) === '23505' && (err as { constraint?: string }).constraint === LEDGER_PKEY;
+}
+
+interface TransferRow {
+  debited: boolean;
+  credited: boolean;
+  entered: boolean;
+  src_exists: boolean;
+  dst_exists: boolean;
+}
+
+function transferResult(t: Transfer, row: TransferRow | undefined): TransferResult {
+  if (!row) throw new IndeterminateError(`transfer ${t.id}: statement returned no row`);
+  if (row.debited && row.credited && row.entered) return 'ok';
+  if (!row.src_exists || !row.dst_exists) throw new DefiniteError(`unknown account in transfer ${t.id}`);
+  if (!row.debited) return 'insufficient';
+  // Cannot happen in one statement; if it does, the database broke atomicity: say so loudly.
+  throw new IndeterminateError(`transfer ${t.id}: partial effect ${JSON.stringify(row)}`);
+}
+
+function toBalances(rows: { id: string; balance: string }[]): Balances {
+  return Object.fromEntries(rows.map((r) => [r.id, Number(r.balance)]));
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Rejects with StatementTimeout after ms; the late outcome of `p` is swallowed. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StatementTimeout(ms)), ms);
+  });
+  p.catch(() => undefined);
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** StoreFactory for PostgreSQL; other PostgreSQL-wire adapters pass their own Dialect. */
+export function createWithDialect(dialect: Dialect): StoreFactory {
+  return async (config) => new PgBankStore(parseConfig(config, dialect));
+}
+
+export const create: StoreFactory = createWithDialect(postgresDialect);

@@ -1,0 +1,242 @@
+// The API node's HTTP server: one BankStore behind the contract in DESIGN.md ("API node").
+// Input is validated before any store call, so invalid input changes nothing; every store
+// outcome, including a throw or a hang, becomes an answer, so the node outlives its database.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { IndeterminateError, isCountingStore, retriesOf, type BankStore, type CountedTransfer, type Transfer } from '../store.ts';
+import { MAX_BODY_BYTES, TOO_LARGE, parseBody, show, validateSetup, validateTransfer, type Checked } from './validate.ts';
+
+export interface ApiServerOptions {
+  /** The node's name (n1, n2, …), reported by /health. */
+  name: string;
+  /** Longest wait for the store on /transfer, /read and /audit; then 504 and the late result is ignored. */
+  deadlineMs?: number;
+  /** Setup may create schemas and many rows, so it gets its own, longer deadline. */
+  setupDeadlineMs?: number;
+}
+
+export interface ApiServer {
+  readonly server: http.Server;
+  /** Resolves with the bound port (port 0 picks a free one). */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Stops accepting, lets requests in flight finish for up to `graceMs` (default: the deadline), then drops them. */
+  close(graceMs?: number): Promise<void>;
+}
+
+interface Answer {
+  status: number;
+  body: object;
+  headers?: Record<string, string>;
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  handle(req: http.IncomingMessage): Promise<Answer>;
+}
+
+/** Idle keep-alive connections live longer than the client's pool keeps them (it reads the hint). */
+const KEEP_ALIVE_MS = 65_000;
+const HEALTH_DEADLINE_MS = 1000;
+
+export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiServer {
+  const deadlineMs = opts.deadlineMs ?? 4000;
+  const setupDeadlineMs = opts.setupDeadlineMs ?? 60_000;
+  let accounts: ReadonlySet<string> | undefined;
+
+  const routes: Record<string, Route> = {
+    '/setup': {
+      method: 'POST',
+      async handle(req) {
+        const input = await readJson(req, validateSetup);
+        if (!input.ok) return invalid(input.error);
+        await withDeadline(() => store.setup(input.value), setupDeadlineMs);
+        // Learnt only once the store has the accounts, so transfers never run ahead of setup.
+        accounts = new Set(Object.keys(input.value));
+        return { status: 200, body: { status: 'ok' } };
+      },
+    },
+    '/transfer': {
+      method: 'POST',
+      async handle(req) {
+        const input = await readJson(req, (body) => validateTransfer(body, accounts));
+        if (!input.ok) return invalid(input.error);
+        let counted: CountedTransfer;
+        try {
+          counted = await withDeadline(() => transferWithRetries(store, input.value), deadlineMs);
+        } catch (err) {
+          const a = errorAnswer(err);
+          return { ...a, body: { ...a.body, retries: retriesOf(err) } };
+        }
+        const { result, retries } = counted;
+        if (result === 'ok') return { status: 200, body: { status: 'ok', retries } };
+        if (result === 'insufficient') return { status: 409, body: { status: 'insufficient', retries } };
+        throw new Error(`store answered ${show(result)} to a transfer`);
+      },
+    },
+    '/read': {
+      method: 'GET',
+      async handle() {
+        return { status: 200, body: { balances: await withDeadline(() => store.read(), deadlineMs) } };
+      },
+    },
+    '/audit': {
+      method: 'GET',
+      async handle() {
+        const { balances, transfers } = await withDeadline(() => store.audit(), deadlineMs);
+        return { status: 200, body: { balances, transfers } };
+      },
+    },
+    '/health': {
+      method: 'GET',
+      async handle() {
+        // A read is the cheapest probe every store has; its short deadline keeps /health snappy.
+        try {
+          await withDeadline(() => store.read(), Math.min(HEALTH_DEADLINE_MS, deadlineMs));
+          return { status: 200, body: { status: 'up', node: opts.name } };
+        } catch (err) {
+          return { status: 503, body: { status: 'down', node: opts.name, error: describe(err) } };
+        }
+      },
+    },
+  };
+
+  const server = http.createServer({ keepAlive: true }, (req, res) => {
+    answer(routes, req).then(
+      (a) => send(res, a),
+      (err) => send(res, errorAnswer(err)),
+    );
+  });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+
+  return {
+    server,
+    listen: (port = 0, host = '127.0.0.1') => listen(server, port, host),
+    close: (graceMs = deadlineMs) => close(server, graceMs),
+  };
+}
+
+async function answer(routes: Record<string, Route>, req: http.IncomingMessage): Promise<Answer> {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  const route = routes[query < 0 ? url : url.slice(0, query)];
+  if (!route) return { status: 404, body: { status: 'not-found', error: `no route ${show(url)}` } };
+  if (req.method !== route.method) {
+    return {
+      status: 405,
+      body: { status: 'method-not-allowed', error: `${route.method} only` },
+      headers: { allow: route.method },
+    };
+  }
+  return route.handle(req);
+}
+
+/**
+ * One transfer and the retries it took. Counting stores report them per call; for the others
+ * the delta of the running total is the fallback, which under concurrency also counts the
+ * retries of transfers running meanwhile (an over-count).
+ */
+async function transferWithRetries(store: BankStore, t: Transfer): Promise<CountedTransfer> {
+  if (isCountingStore(store)) return store.transferCounted(t);
+  const before = store.retries();
+  const result = await store.transfer(t);
+  return { result, retries: store.retries() - before };
+}
+
+/** Settles with the store's answer, or with an indeterminate error after `ms`; a late answer is dropped. */
+function withDeadline<T>(work: () => Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new IndeterminateError(`no answer from the store within ${ms} ms`)), ms);
+    // Starting inside then() turns a synchronous throw from the store into a rejection.
+    Promise.resolve()
+      .then(work)
+      .then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+  });
+}
+
+/** Errors are told apart by their `kind`, not instanceof: adapters may load their own copy of store.ts. */
+function errorAnswer(err: unknown): Answer {
+  const kind = (err as { kind?: unknown } | null)?.kind;
+  if (kind === 'definite') return { status: 503, body: { status: 'unavailable', error: describe(err) } };
+  if (kind === 'indeterminate') return { status: 504, body: { status: 'indeterminate', error: describe(err) } };
+  // Unknown failures may have happened after a commit: indeterminate, never "certainly not".
+  return { status: 500, body: { status: 'indeterminate', error: String(err) } };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function invalid(error: string): Answer {
+  // The rest of an oversized body is still coming: close rather than read it to reuse the connection.
+  const headers = error === TOO_LARGE ? { connection: 'close' } : undefined;
+  return { status: 400, body: { status: 'invalid', error }, headers };
+}
+
+async function readJson<T>(req: http.IncomingMessage, validate: (body: unknown) => Checked<T>): Promise<Checked<T>> {
+  const raw = await readBody(req);
+  if (raw === undefined) return { ok: false, error: TOO_LARGE };
+  const parsed = parseBody(raw);
+  return parsed.ok ? validate(parsed.value) : parsed;
+}
+
+/** The whole body, or undefined as soon as it passes the limit: the rest is discarded, not kept. */
+function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData).off('end', onEnd);
+      resolve(undefined);
+    };
+    const onEnd = (): void => resolve(Buffer.concat(chunks, size));
+    req.on('data', onData).on('end', onEnd).on('error', reject);
+  });
+}
+
+function send(res: http.ServerResponse, a: Answer): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(a.body);
+  res.writeHead(a.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...a.headers,
+  });
+  res.end(text);
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function close(server: http.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

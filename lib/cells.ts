@@ -1,0 +1,171 @@
+// A cell: one stretch of load, with or without faults, and what it needs to run. Notebooks build
+// cells with `cell(name, options)` and the fault builders; `runCell` runs one and returns its
+// report (the verdict is filled in when the whole history has been checked).
+import { nowNs } from './clock.ts';
+import type { FaultKind } from './faults/kinds.ts';
+import { runFault, type FaultPlan } from './faults/nemesis.ts';
+import { describeTarget, target as targets, type Target } from './faults/targets.ts';
+import type { HistoryWriter } from './history/writer.ts';
+import { CellRecorder } from './metrics/cell-recorder.ts';
+import { parseDurationMs, type Loop, type Params } from './params.ts';
+import type { CellReport } from './report/model.ts';
+import type { Cluster } from './runtime/cluster.ts';
+import { closedLoop, openLoop } from './workload/drivers.ts';
+import { OpExecutor, type ProcessIds } from './workload/executor.ts';
+import type { OpGenerator } from './workload/generator.ts';
+import { router, type Routing } from './workload/router.ts';
+
+export interface FaultSpec {
+  kind: FaultKind;
+  target: Target;
+}
+
+const fault = (kind: FaultKind) => (t: Target = targets.node(1)): FaultSpec => ({ kind, target: t });
+
+/** Fault builders; the target defaults to node n1. */
+export const faults = {
+  kill: fault('kill'),
+  pause: fault('pause'),
+  stop: fault('stop'),
+  partition: fault('partition'),
+  loss: fault('loss'),
+  bandwidth: fault('bandwidth'),
+  latency: fault('latency'),
+};
+
+type Duration = number | string;
+
+export interface CellOptions {
+  fault?: FaultSpec | FaultSpec[];
+  /** When the fault starts, from the cell's start (ms or '10s'); default: the window is centred. */
+  at?: Duration;
+  /** How long the fault lasts; default: --fault-for. */
+  for?: Duration;
+  loop?: Loop;
+  rate?: number;
+  workers?: number;
+  routing?: Routing;
+  /** Load duration; default: --duration. */
+  duration?: Duration;
+}
+
+export interface CellSpec {
+  name: string;
+  options: CellOptions;
+}
+
+export function cell(name: string, options: CellOptions = {}): CellSpec {
+  return { name, options };
+}
+
+export interface CellPlan {
+  name: string;
+  loop: Loop;
+  rate: number;
+  workers: number;
+  routing: Routing;
+  durationMs: number;
+  faults: FaultPlan[];
+}
+
+const toMs = (d: Duration, what: string) => (typeof d === 'number' ? d : parseDurationMs(d, what));
+
+/** Resolves a cell's options against the run's parameters. */
+export function planCell(spec: CellSpec, params: Params): CellPlan {
+  const o = spec.options;
+  const durationMs = o.duration === undefined ? params.durationMs : toMs(o.duration, 'duration');
+  // A fault window longer than half the cell would leave no steady load to compare against.
+  const forMs = Math.min(o.for === undefined ? params.faultMs : toMs(o.for, 'for'), durationMs / 2);
+  const atMs = o.at === undefined ? (durationMs - forMs) / 2 : toMs(o.at, 'at');
+  const specs = o.fault === undefined ? [] : Array.isArray(o.fault) ? o.fault : [o.fault];
+  return {
+    name: spec.name,
+    loop: o.loop ?? params.loop,
+    rate: o.rate ?? params.rate,
+    workers: o.workers ?? params.workers,
+    routing: o.routing ?? params.routing,
+    durationMs,
+    faults: specs.map((f) => ({ kind: f.kind, target: f.target, atMs, forMs })),
+  };
+}
+
+export function describePlan(plan: CellPlan): string {
+  const load = plan.loop === 'open' ? `open loop ${plan.rate}/s` : `closed loop, ${plan.workers} workers`;
+  const faultText = plan.faults.map((f) => `${f.kind} ${describeTarget(f.target)} at ${f.atMs / 1000}s for ${f.forMs / 1000}s`);
+  return [`${plan.durationMs / 1000}s`, load, `routing ${plan.routing}`, ...faultText].join(', ');
+}
+
+export interface CellContext {
+  params: Params;
+  cluster: Cluster;
+  history: HistoryWriter;
+  gen: OpGenerator;
+  processes: ProcessIds;
+  /** Ctrl-C: stop sending. */
+  signal: AbortSignal;
+  log: (line: string) => void;
+  /** Called about once a second while the load runs, for progress output. */
+  onTick?: (recorder: CellRecorder, elapsedMs: number) => void;
+}
+
+/** Runs the load and the faults of one cell; the verdict is added later from the checked history. */
+export async function runCell(plan: CellPlan, ctx: CellContext): Promise<Omit<CellReport, 'verdict'>> {
+  const startNs = nowNs();
+  const metrics = new CellRecorder(startNs);
+  const exec = new OpExecutor(ctx.history, metrics);
+  const deps = {
+    gen: ctx.gen,
+    route: router(ctx.cluster.api, plan.routing, ctx.gen),
+    exec,
+    processes: ctx.processes,
+    metrics,
+    signal: ctx.signal,
+  };
+  const loadDone = new AbortController();
+  const nemesis = plan.faults.map((f) =>
+    runFault(f, {
+      driver: ctx.cluster.faults,
+      nodes: ctx.cluster.nodes,
+      pick: (n) => ctx.gen.pick(n),
+      history: ctx.history,
+      cellStartNs: startNs,
+      signal: loadDone.signal,
+      log: ctx.log,
+    }),
+  );
+  const ticker = setInterval(() => ctx.onTick?.(metrics, (nowNs() - startNs) / 1e6), 1000);
+  try {
+    if (plan.loop === 'open') {
+      // Enough room for every operation of one timeout window, so a stall is measured, not dropped.
+      const maxInFlight = Math.max(64, Math.ceil(plan.rate * (ctx.params.timeoutMs / 1000) * 1.5));
+      await openLoop({ durationMs: plan.durationMs, rate: plan.rate, maxInFlight }, deps);
+    } else {
+      await closedLoop({ durationMs: plan.durationMs, workers: plan.workers }, deps);
+    }
+  } finally {
+    clearInterval(ticker);
+    loadDone.abort();
+  }
+  const loadEndNs = nowNs();
+  const faultRecords = await Promise.all(nemesis);
+  return {
+    name: plan.name,
+    settings: settingsOf(plan, ctx),
+    startNs,
+    endNs: loadEndNs,
+    faults: faultRecords,
+    metrics: metrics.summary(loadEndNs, exec.retries),
+  };
+}
+
+function settingsOf(plan: CellPlan, ctx: CellContext): Record<string, string | number> {
+  return {
+    duration: `${plan.durationMs / 1000} s`,
+    loop: plan.loop,
+    ...(plan.loop === 'open' ? { rate: `${plan.rate}/s` } : { workers: plan.workers }),
+    routing: plan.routing,
+    'API nodes': ctx.cluster.api.length,
+    timeout: `${ctx.params.timeoutMs / 1000} s`,
+    reads: `${Math.round(ctx.params.reads * 100)} %`,
+  };
+}

@@ -1,0 +1,376 @@
+// The bank checker, streaming: feed it every op in history order (live during a run, or from a
+// file) and ask for the verdict at the end. Reads are checked as they arrive and never stored;
+// per transfer it keeps one small record, because the audits need to know every transfer's fate.
+//
+// A setup `ok` starts an epoch: its balances are the initial state, and a later setup resets it.
+// Each audit checks what came before it; the last audit after an `info` transfer resolves it.
+
+import type { Audit, Balances, Transfer } from '../store.ts';
+import type { Op } from '../history/op.ts';
+import { Findings, listSome } from './findings.ts';
+import { type Resolution, Settlement } from './settlement.ts';
+import { SegmentTally } from './segments.ts';
+import type { AnomalyClass, AnomalyExample, CheckResult, OutcomeCounts, Segment } from './verdict.ts';
+
+export interface BankCheckerOptions {
+  /** Named stretches of the history, or 'per-audit': a new segment ("cell 1", …) after each audit. */
+  segments?: readonly Segment[] | 'per-audit';
+}
+
+const PENDING = 0;
+const OK = 1;
+const FAIL = 2;
+const INFO = 3;
+type Status = typeof PENDING | typeof OK | typeof FAIL | typeof INFO;
+const STATUS: Record<Exclude<Op['type'], 'invoke'>, Status> = { ok: OK, fail: FAIL, info: INFO };
+
+// Bits in TransferRecord.reported: several audits see the same fate, but it is one anomaly.
+const REPORTED_LOST = 1;
+const REPORTED_FAILED_APPLIED = 2;
+const REPORTED_DOUBLE = 4;
+
+/** What the audits need about one transfer; a class so V8 gives all records one compact shape. */
+class TransferRecord {
+  status: Status = PENDING;
+  doneIndex = -1;
+  /** History index of the last audit `ok` whose ledger held this id, or -1. */
+  seenAt = -1;
+  reported = 0;
+  constructor(
+    readonly invokeIndex: number,
+    readonly time: number,
+    readonly node: string | null,
+    readonly from: string,
+    readonly to: string,
+    readonly amount: number,
+  ) {}
+}
+
+interface Epoch {
+  initial: ReadonlyMap<string, number>;
+  total: number;
+  transfers: Map<string, TransferRecord>;
+  /** Invoke and ok index of the latest audit that completed ok; -1 before the first. */
+  lastAuditInvoke: number;
+  lastAuditDone: number;
+  /** Phantom ids have no record to carry a reported bit; they are rare, so a set will do. */
+  reportedIds: Set<string>;
+}
+
+interface Pending {
+  f: string;
+  index: number;
+  id?: string;
+  rec?: TransferRecord;
+}
+
+export class BankChecker {
+  private readonly findings = new Findings();
+  private readonly segments: SegmentTally;
+  private readonly perAudit: boolean;
+  private readonly pending = new Map<Op['process'], Pending>();
+  /** Account and node names repeat in every op; sharing one string each keeps records small. */
+  private readonly names = new Map<string, string>();
+  private epoch: Epoch | undefined;
+  private closed = new Settlement();
+  private segmentDue = false;
+  private lastIndex = -1;
+  private ops = 0;
+  private audits = 0;
+  private readonly transfers: OutcomeCounts = { ok: 0, fail: 0, info: 0 };
+  private readonly reads: OutcomeCounts = { ok: 0, fail: 0, info: 0 };
+
+  constructor(options: BankCheckerOptions = {}) {
+    this.perAudit = options.segments === 'per-audit';
+    this.segments = new SegmentTally(Array.isArray(options.segments) ? options.segments : []);
+  }
+
+  /** Starts a named segment at `fromIndex`, which must lie after every op observed so far. */
+  startSegment(segment: Segment): void {
+    if (segment.fromIndex <= this.lastIndex) {
+      throw new RangeError(`segment "${segment.name}" starts at index ${segment.fromIndex}, already observed`);
+    }
+    this.segments.start(segment);
+  }
+
+  /** Anomalies found so far, for a progress display. */
+  anomalyCount(): number {
+    return this.findings.count();
+  }
+
+  observe(op: Op): void {
+    this.ops++;
+    if (this.perAudit && (this.segments.size === 0 || this.segmentDue)) {
+      this.segmentDue = false;
+      this.startSegment({ name: `cell ${this.segments.size + 1}`, fromIndex: op.index });
+    }
+    this.lastIndex = op.index;
+    if (op.process === 'nemesis') return;
+    if (op.f === 'setup') this.onSetup(op);
+    else if (op.f === 'transfer') this.onTransfer(op);
+    else if (op.f === 'read') this.onRead(op);
+    else if (op.f === 'audit') this.onAudit(op);
+  }
+
+  /** The verdict so far; observing more ops afterwards is fine. */
+  result(): CheckResult {
+    const settlement = this.epoch ? this.closed.merged(this.settle(this.epoch)) : this.closed;
+    const reason = this.unknownReason(settlement);
+    const valid = this.findings.count() > 0 ? false : reason ? 'unknown' : true;
+    const result: CheckResult = {
+      valid,
+      ...(valid === 'unknown' ? { reason } : {}),
+      initialTotal: this.epoch?.total ?? null,
+      anomalies: this.findings.snapshot(),
+      ops: this.ops,
+      transfers: { ...this.transfers },
+      reads: { ...this.reads },
+      audits: this.audits,
+      indeterminate: { ...settlement.overall.indeterminate },
+    };
+    if (this.perAudit || this.segments.size > 0) {
+      result.segments = this.segments.verdicts(settlement, this.epoch !== undefined);
+    }
+    return result;
+  }
+
+  private onSetup(op: Op): void {
+    if (op.type !== 'ok') return;
+    if (this.epoch) this.closed = this.closed.merged(this.settle(this.epoch));
+    const initial = new Map<string, number>();
+    let total = 0;
+    for (const [account, balance] of Object.entries((op.value as { balances: Balances }).balances)) {
+      initial.set(this.intern(account), balance);
+      total += balance;
+    }
+    this.epoch = {
+      initial,
+      total,
+      transfers: new Map(),
+      lastAuditInvoke: -1,
+      lastAuditDone: -1,
+      reportedIds: new Set(),
+    };
+  }
+
+  private onTransfer(op: Op): void {
+    if (op.type === 'invoke') {
+      const t = op.value as Transfer;
+      const rec = this.epoch && this.record(op, t);
+      if (rec) this.epoch!.transfers.set(t.id, rec);
+      this.pending.set(op.process, { f: 'transfer', index: op.index, id: t.id, rec });
+      return;
+    }
+    const p = this.take(op.process, 'transfer');
+    this.transfers[op.type]++;
+    // Outcomes belong where the transfer started, like the findings about it.
+    this.segments.countOutcome(this.segments.at(p?.index ?? op.index), 'transfers', op.type);
+    const rec = p?.rec;
+    if (!rec || rec.status !== PENDING) return;
+    rec.status = STATUS[op.type];
+    rec.doneIndex = op.index;
+    if (rec.status === FAIL && rec.seenAt >= 0) {
+      this.flag(rec, REPORTED_FAILED_APPLIED, 'failed-but-applied',
+        `transfer ${p.id} ${describe(rec)} failed at index ${op.index} but the ledger of the audit at index ${rec.seenAt} holds it`);
+    }
+  }
+
+  private record(op: Op, t: Transfer): TransferRecord {
+    const node = op.node === null ? null : this.intern(op.node);
+    return new TransferRecord(op.index, op.time, node, this.intern(t.from), this.intern(t.to), t.amount);
+  }
+
+  private onRead(op: Op): void {
+    if (op.type === 'invoke') return;
+    this.reads[op.type]++;
+    this.segments.countOutcome(this.segments.at(op.index), 'reads', op.type);
+    if (op.type !== 'ok') return;
+    const { balances } = op.value as { balances: Balances };
+    if (this.epoch) this.checkRead(op, balances, this.epoch);
+    this.checkNegative(op, balances, 'read');
+  }
+
+  private checkRead(op: Op, balances: Balances, epoch: Epoch): void {
+    let sum = 0;
+    let present = 0;
+    const unexpected: string[] = [];
+    for (const [account, balance] of Object.entries(balances)) {
+      sum += balance;
+      if (epoch.initial.has(account)) present++;
+      else unexpected.push(account);
+    }
+    if (sum !== epoch.total) {
+      this.report('wrong-total', example(op, `read sums to ${sum}, expected ${epoch.total}`, Math.abs(sum - epoch.total)));
+    }
+    if (unexpected.length > 0) {
+      this.report('unexpected-key',
+        example(op, `read has accounts that were never set up: ${listSome(unexpected)}`, unexpected.length));
+    }
+    if (present < epoch.initial.size) {
+      const missing = [...epoch.initial.keys()].filter((a) => !Object.hasOwn(balances, a));
+      this.report('missing-key', example(op, `read lacks accounts ${listSome(missing)}`, missing.length));
+    }
+  }
+
+  private checkNegative(op: Op, balances: Balances, what: 'read' | 'audit'): void {
+    const negative = Object.keys(balances).filter((a) => balances[a]! < 0);
+    if (negative.length === 0) return;
+    const overdraft = negative.reduce((sum, a) => sum - balances[a]!, 0);
+    const shown = listSome(negative.map((a) => `${a} = ${balances[a]}`));
+    this.report('negative', example(op, `${what} shows negative balances: ${shown}`, overdraft));
+  }
+
+  private onAudit(op: Op): void {
+    if (op.type === 'invoke') {
+      this.pending.set(op.process, { f: 'audit', index: op.index });
+      return;
+    }
+    const p = this.take(op.process, 'audit');
+    if (op.type !== 'ok') return;
+    this.audits++;
+    this.segmentDue = true;
+    const audit = op.value as Audit;
+    this.checkNegative(op, audit.balances, 'audit');
+    if (this.epoch) this.checkAudit(op, p?.index ?? op.index, audit, this.epoch);
+  }
+
+  private checkAudit(op: Op, invokeIndex: number, audit: Audit, epoch: Epoch): void {
+    epoch.lastAuditInvoke = invokeIndex;
+    epoch.lastAuditDone = op.index;
+    const expected = new Map(epoch.initial);
+    this.readLedger(op, audit.transfers, epoch, expected);
+    this.checkFates(op, invokeIndex, epoch);
+    this.checkLedgerBalances(op, expected, audit.balances);
+  }
+
+  /** Marks every ledger id as seen by this audit, applies it to `expected`, finds phantoms and copies. */
+  private readLedger(op: Op, ids: readonly string[], epoch: Epoch, expected: Map<string, number>): void {
+    const copies = new Map<string, number>();
+    const phantoms = new Set<string>();
+    for (const id of ids) {
+      const rec = epoch.transfers.get(id);
+      const again = rec ? rec.seenAt === op.index : phantoms.has(id);
+      if (again) copies.set(id, (copies.get(id) ?? 1) + 1);
+      if (!rec) {
+        if (!again) this.phantom(op, id, epoch);
+        phantoms.add(id);
+        continue;
+      }
+      rec.seenAt = op.index;
+      expected.set(rec.from, (expected.get(rec.from) ?? 0) - rec.amount);
+      expected.set(rec.to, (expected.get(rec.to) ?? 0) + rec.amount);
+    }
+    for (const [id, n] of copies) this.doubleApply(op, id, n, epoch);
+  }
+
+  private phantom(op: Op, id: string, epoch: Epoch): void {
+    if (!once(epoch.reportedIds, `phantom ${id}`)) return;
+    this.report('phantom', example(op, `the ledger of the audit holds ${id}, which no transfer invoked`, 1));
+  }
+
+  private doubleApply(op: Op, id: string, copies: number, epoch: Epoch): void {
+    const rec = epoch.transfers.get(id);
+    const first = rec ? !(rec.reported & REPORTED_DOUBLE) : once(epoch.reportedIds, `double ${id}`);
+    if (!first) return;
+    if (rec) rec.reported |= REPORTED_DOUBLE;
+    const what = rec ? `transfer ${id} ${describe(rec)} (invoked at index ${rec.invokeIndex})` : id;
+    this.report('double-apply',
+      example(op, `the ledger of the audit holds ${what} ${copies} times`, (copies - 1) * (rec?.amount ?? 1)));
+  }
+
+  /** Lost: ok before the audit began, absent from its ledger. Failed-but-applied: fail, yet present. */
+  private checkFates(op: Op, invokeIndex: number, epoch: Epoch): void {
+    for (const [id, rec] of epoch.transfers) {
+      if (rec.status === OK && rec.doneIndex < invokeIndex && rec.seenAt !== op.index) {
+        this.flag(rec, REPORTED_LOST, 'lost',
+          `transfer ${id} ${describe(rec)} completed ok at index ${rec.doneIndex} but the ledger of the audit at index ${op.index} lacks it`);
+      } else if (rec.status === FAIL && rec.seenAt === op.index) {
+        this.flag(rec, REPORTED_FAILED_APPLIED, 'failed-but-applied',
+          `transfer ${id} ${describe(rec)} failed at index ${rec.doneIndex} but the ledger of the audit at index ${op.index} holds it`);
+      }
+    }
+  }
+
+  private checkLedgerBalances(op: Op, expected: ReadonlyMap<string, number>, actual: Balances): void {
+    const diffs: string[] = [];
+    let severity = 0;
+    for (const [account, want] of expected) {
+      const got = Object.hasOwn(actual, account) ? actual[account] : undefined;
+      if (got === want) continue;
+      diffs.push(`${account} expected ${want}, got ${got ?? 'nothing'}`);
+      severity += Math.abs(want - (got ?? 0)) || 1;
+    }
+    for (const account of Object.keys(actual)) {
+      if (expected.has(account)) continue;
+      diffs.push(`${account} expected nothing, got ${actual[account]}`);
+      severity += Math.abs(actual[account]!) || 1;
+    }
+    if (diffs.length === 0) return;
+    this.report('ledger-mismatch',
+      example(op, `audit balances differ from the initial balances plus the ledger's transfers: ${listSome(diffs)}`, severity));
+  }
+
+  /** Resolves an epoch's transfers against its last audit; pure, so result() can call it mid-run. */
+  private settle(epoch: Epoch): Settlement {
+    const settlement = new Settlement();
+    for (const rec of epoch.transfers.values()) {
+      if (rec.status === PENDING) continue;
+      const settled = epoch.lastAuditInvoke > rec.doneIndex;
+      let resolution: Resolution | null = null;
+      if (rec.status === INFO) {
+        resolution = !settled ? 'unresolved' : rec.seenAt === epoch.lastAuditDone ? 'applied' : 'notApplied';
+      }
+      settlement.add(this.segments.at(rec.invokeIndex), resolution, !settled);
+    }
+    return settlement;
+  }
+
+  private unknownReason(settlement: Settlement): string | undefined {
+    if (!this.epoch) return 'no setup in the history, so there are no initial balances to check against';
+    if (this.audits === 0) return 'no audit in the history, so no transfer was settled';
+    const n = settlement.overall.unsettled;
+    if (n > 0) return `${n} transfer(s) completed with no audit invoked after them`;
+    return undefined;
+  }
+
+  private flag(rec: TransferRecord, bit: number, cls: AnomalyClass, detail: string): void {
+    if (rec.reported & bit) return;
+    rec.reported |= bit;
+    this.report(cls, { index: rec.invokeIndex, time: rec.time, node: rec.node, detail, severity: rec.amount });
+  }
+
+  private report(cls: AnomalyClass, ex: AnomalyExample): void {
+    this.findings.add(cls, ex);
+    this.segments.countAnomaly(ex.index, cls);
+  }
+
+  /** Takes the process's open invoke of kind `f`; a completion without one is left unmatched. */
+  private take(process: Op['process'], f: string): Pending | undefined {
+    const p = this.pending.get(process);
+    if (!p || p.f !== f) return undefined;
+    this.pending.delete(process);
+    return p;
+  }
+
+  private intern(s: string): string {
+    const known = this.names.get(s);
+    if (known !== undefined) return known;
+    this.names.set(s, s);
+    return s;
+  }
+}
+
+function example(op: Op, detail: string, severity: number): AnomalyExample {
+  return { index: op.index, time: op.time, node: op.node, detail, severity };
+}
+
+function describe(rec: TransferRecord): string {
+  return `(${rec.from} → ${rec.to}, ${rec.amount})`;
+}
+
+/** True the first time `key` is seen. */
+function once(seen: Set<string>, key: string): boolean {
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+}

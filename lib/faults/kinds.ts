@@ -1,0 +1,25 @@
+// The fault kinds bankrun knows, with how each is named in the terminal, the history and charts.
+// A runtime says which it can apply; the rest are reported as unsupported, never as applied.
+
+export const FAULT_KINDS = {
+  kill: 'kill -9, restart after the window',
+  pause: 'pause (SIGSTOP), resume after the window',
+  stop: 'clean shutdown, start after the window',
+  partition: 'network partition',
+  loss: 'packet loss',
+  bandwidth: 'bandwidth limit',
+  latency: 'added latency and jitter',
+} as const;
+export type FaultKind = keyof typeof FAULT_KINDS;
+
+export type Support = { ok: true } | { ok: false; reason: string };
+
+/**
+ * What a runtime does to one database node. `apply` and `heal` resolve with how the effect was
+ * verified (e.g. "process group gone") and reject when it could not be applied or verified.
+ */
+export interface FaultDriver {
+  support(kind: FaultKind): Support;
+  apply(kind: FaultKind, node: string): Promise<string>;
+  heal(kind: FaultKind, node: string): Promise<string>;
+}

@@ -1,0 +1,104 @@
+// The nemesis: applies one planned fault to the database nodes at its time, verifies it took
+// effect, heals it when its window ends (always, also when the cell is cut short), and writes
+// every step into the history with process "nemesis".
+import { nowNs, sleep } from '../clock.ts';
+import type { HistoryWriter } from '../history/writer.ts';
+import type { FaultRecord } from '../report/model.ts';
+import type { FaultDriver, FaultKind } from './kinds.ts';
+import { describeTarget, resolveTarget, type Target } from './targets.ts';
+
+export interface FaultPlan {
+  kind: FaultKind;
+  target: Target;
+  /** From the cell's start. */
+  atMs: number;
+  forMs: number;
+}
+
+export interface NemesisContext {
+  driver: FaultDriver;
+  nodes: readonly string[];
+  pick: (n: number) => number;
+  history: HistoryWriter;
+  cellStartNs: number;
+  /** Aborted when the load ends early: a pending fault is not started, an active one is healed now. */
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<FaultRecord> {
+  const record: FaultRecord = {
+    kind: plan.kind, targets: [], plannedAtMs: plan.atMs, plannedForMs: plan.forMs, status: 'failed', verified: false,
+  };
+  const sinceStartMs = () => (nowNs() - ctx.cellStartNs) / 1e6;
+  const support = ctx.driver.support(plan.kind);
+  if (!support.ok) {
+    record.status = 'unsupported';
+    record.detail = support.reason;
+    record.targets = [describeTarget(plan.target)];
+    note(ctx, plan.kind, 'fail', { targets: record.targets, phase: 'start' }, `unsupported: ${support.reason}`);
+    ctx.log(`⚠ ${plan.kind} ${record.targets.join(',')} — NOT APPLIED: unsupported here (${support.reason})`);
+    return record;
+  }
+  if (!(await sleepUntil(ctx, plan.atMs, sinceStartMs))) {
+    record.detail = 'the cell ended before the fault was due';
+    return record;
+  }
+  const targets = resolveTarget(plan.target, ctx.nodes, ctx.pick);
+  record.targets = targets;
+  note(ctx, plan.kind, 'invoke', { targets, phase: 'start' });
+  const applied = await Promise.allSettled(targets.map((node) => ctx.driver.apply(plan.kind, node)));
+  const failures = rejections(applied);
+  if (failures.length === 0) {
+    record.status = 'applied';
+    record.verified = true;
+    record.appliedAtMs = sinceStartMs();
+    record.detail = fulfilled(applied).join('; ');
+    note(ctx, plan.kind, 'ok', { targets, phase: 'start', verified: record.detail });
+    ctx.log(`⚡ ${(record.appliedAtMs / 1000).toFixed(1)}s ${plan.kind} ${targets.join(',')} — applied (${record.detail})`);
+    await sleepUntil(ctx, record.appliedAtMs + plan.forMs, sinceStartMs);
+  } else {
+    record.detail = failures.join('; ');
+    note(ctx, plan.kind, 'fail', { targets, phase: 'start' }, record.detail);
+    ctx.log(`⚠ ${plan.kind} ${targets.join(',')} — NOT APPLIED: ${record.detail}`);
+  }
+  await heal(plan.kind, targets, record, ctx, sinceStartMs);
+  return record;
+}
+
+async function heal(kind: FaultKind, targets: string[], record: FaultRecord, ctx: NemesisContext, sinceStartMs: () => number) {
+  note(ctx, kind, 'invoke', { targets, phase: 'heal' });
+  const healed = await Promise.allSettled(targets.map((node) => ctx.driver.heal(kind, node)));
+  const failures = rejections(healed);
+  if (failures.length === 0) {
+    record.healedAtMs = sinceStartMs();
+    note(ctx, kind, 'ok', { targets, phase: 'heal', verified: fulfilled(healed).join('; ') });
+    ctx.log(`✓ ${(record.healedAtMs / 1000).toFixed(1)}s ${kind} ${targets.join(',')} healed`);
+  } else {
+    const why = failures.join('; ');
+    record.detail = [record.detail, `heal failed: ${why}`].filter(Boolean).join('; ');
+    note(ctx, kind, 'fail', { targets, phase: 'heal' }, why);
+    ctx.log(`⚠ ${kind} ${targets.join(',')} — HEAL FAILED: ${why}`);
+  }
+}
+
+function note(ctx: NemesisContext, f: FaultKind, type: 'invoke' | 'ok' | 'fail', value: object, error?: string) {
+  ctx.history.append({
+    type, f, process: 'nemesis', node: null, time: nowNs(), value, ...(error === undefined ? {} : { error }),
+  });
+}
+
+/** Sleeps until `atMs` into the cell; false when aborted first. */
+async function sleepUntil(ctx: NemesisContext, atMs: number, sinceStartMs: () => number): Promise<boolean> {
+  while (!ctx.signal.aborted) {
+    const leftMs = atMs - sinceStartMs();
+    if (leftMs <= 0) return true;
+    await sleep(leftMs, ctx.signal);
+  }
+  return false;
+}
+
+const rejections = (results: PromiseSettledResult<string>[]) =>
+  results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+const fulfilled = (results: PromiseSettledResult<string>[]) =>
+  results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

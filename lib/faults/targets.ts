@@ -1,0 +1,32 @@
+// Symbolic fault targets, resolved late (when the fault starts) and recorded by name.
+
+export type Target =
+  | { kind: 'node'; number: number }
+  | { kind: 'random' }
+  | { kind: 'all' };
+
+export const target = {
+  /** Node number `n`, counting from 1 (n1, n2, …). */
+  node: (n: number): Target => ({ kind: 'node', number: n }),
+  random: (): Target => ({ kind: 'random' }),
+  all: (): Target => ({ kind: 'all' }),
+};
+
+export function describeTarget(t: Target): string {
+  return t.kind === 'node' ? `n${t.number}` : t.kind;
+}
+
+/** @param pick a seeded uniform integer in [0, n) */
+export function resolveTarget(t: Target, nodes: readonly string[], pick: (n: number) => number): string[] {
+  switch (t.kind) {
+    case 'node': {
+      const name = nodes[t.number - 1];
+      if (!name) throw new Error(`fault target n${t.number} does not exist: the cluster has ${nodes.length} node(s)`);
+      return [name];
+    }
+    case 'random':
+      return [nodes[pick(nodes.length)]!];
+    case 'all':
+      return [...nodes];
+  }
+}

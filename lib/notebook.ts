@@ -1,0 +1,298 @@
+// A notebook reads top to bottom: declare the cluster, run cells, write the report.
+//
+//   const nb = await notebook('quickstart');
+//   await nb.up(embeddedPostgres());
+//   await nb.run(cell('steady'));
+//   await nb.run(cell('kill -9 and restart', { fault: faults.kill(target.node(1)) }));
+//   await nb.finish();
+//
+// Parameters come from the command line (see --help); Ctrl-C stops the load, heals the faults,
+// writes the report of the cells so far and tears the cluster down.
+import { randomInt } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { planCell, describePlan, runCell, type CellPlan, type CellSpec } from './cells.ts';
+import { BankChecker } from './check/bank-checker.ts';
+import { checkFile } from './check/check-file.ts';
+import type { CheckResult, Segment } from './check/verdict.ts';
+import { nowNs, sleep } from './clock.ts';
+import { HistoryWriter } from './history/writer.ts';
+import { DEFAULTS, ParamError, parseParams, usage, type Params } from './params.ts';
+import type { CellReport, RunReport } from './report/model.ts';
+import { writeReport } from './report/write.ts';
+import { gzipHistory, makeRunDir, writeJson } from './results.ts';
+import type { Cluster, Runtime } from './runtime/cluster.ts';
+import { initialBalances } from './workload/bank.ts';
+import { ProcessIds } from './workload/executor.ts';
+import { OpGenerator } from './workload/generator.ts';
+
+export { cell, faults } from './cells.ts';
+export { target } from './faults/targets.ts';
+
+export interface NotebookOptions {
+  /** Defaults of this notebook, over bankrun's; the command line overrides both. */
+  defaults?: Partial<Params>;
+  /** Command-line arguments; default: process.argv after the script. */
+  argv?: string[];
+}
+
+/** Parses the command line (a wrong flag exits 2 before anything starts) and opens the run. */
+export async function notebook(name: string, options: NotebookOptions = {}): Promise<Notebook> {
+  const defaults = { ...DEFAULTS, ...options.defaults };
+  let parsed;
+  try {
+    parsed = parseParams(options.argv ?? process.argv.slice(2), defaults);
+  } catch (err) {
+    if (!(err instanceof ParamError)) throw err;
+    console.error(`${name}: ${err.message}`);
+    process.exit(2);
+  }
+  if (!parsed) {
+    console.log(`${name} — a bankrun notebook\n\n${usage(defaults)}`);
+    process.exit(0);
+  }
+  const params = parsed.seedGiven ? parsed.params : { ...parsed.params, seed: randomInt(2 ** 31 - 1) };
+  return new Notebook(name, params, new Date());
+}
+
+const PROCESS_SETUP = 0; // set-up and audits run alone, as process 0
+
+export class Notebook {
+  private history!: HistoryWriter;
+  /** results/<notebook>/<timestamp>/, made when the cluster is brought up. */
+  private dir = '';
+  private readonly live = new BankChecker();
+  private readonly gen: OpGenerator;
+  private readonly processes = new ProcessIds(PROCESS_SETUP + 1);
+  private readonly segments: Segment[] = [];
+  private readonly cells: Omit<CellReport, 'verdict'>[] = [];
+  private readonly plans: CellPlan[] = [];
+  private readonly interrupt = new AbortController();
+  private cluster: Cluster | null = null;
+  private scratchDir: string | null = null;
+  private bringUpMs = 0;
+  private reportedAnomalies = 0;
+  private firstSigintAt = 0;
+
+  constructor(
+    readonly name: string,
+    readonly params: Params,
+    readonly startedAt: Date,
+  ) {
+    this.gen = new OpGenerator({
+      seed: params.seed, accounts: params.accounts, maxAmount: params.maxAmount, readShare: params.reads,
+    });
+    this.onSigint = this.onSigint.bind(this);
+  }
+
+  /** Brings the cluster up, waits until every API node answers, and sets up the accounts. */
+  async up(runtime: Runtime): Promise<Cluster> {
+    if (this.cluster) throw new Error('this notebook already has a cluster up');
+    const refusal = runtime.refuse?.(this.params);
+    if (refusal) this.stop(refusal);
+    this.dir = await makeRunDir(this.params.out, this.name, this.startedAt);
+    this.history = new HistoryWriter(join(this.dir, 'history.jsonl'));
+    this.history.subscribe((op) => this.live.observe(op));
+    process.on('SIGINT', this.onSigint);
+    this.log(`bankrun ${this.name} — seed ${this.params.seed}, results in ${relative(process.cwd(), this.dir) || this.dir}`);
+    this.log(`bringing up ${runtime.name}…`);
+    const t0 = nowNs();
+    this.scratchDir = await mkdtemp(join(tmpdir(), `bankrun-${this.name}-`));
+    // Database servers refuse to run as root and run as their own user, who must reach their data.
+    await chmod(this.scratchDir, 0o755);
+    try {
+      this.cluster = await runtime.start({ params: this.params, scratchDir: this.scratchDir, log: (l) => this.log(`  ${l}`) });
+    } catch (err) {
+      console.error(`${this.name}: could not bring up ${runtime.name}: ${(err as Error).message}`);
+      this.history.close();
+      await this.teardown();
+      process.exit(1);
+    }
+    this.bringUpMs = (nowNs() - t0) / 1e6;
+    this.log(`  ${this.cluster.nodes.length} database node(s) and ${this.cluster.api.length} API node(s) ready in ${(this.bringUpMs / 1000).toFixed(1)} s`);
+    await this.setupAccounts(this.cluster);
+    return this.cluster;
+  }
+
+  /** Runs one cell: load and faults, then waits for the cluster to recover and audits it. */
+  async run(spec: CellSpec): Promise<void> {
+    const cluster = this.requireCluster();
+    if (this.interrupt.signal.aborted) return;
+    const plan = planCell({ ...spec, name: this.uniqueName(spec.name) }, this.params);
+    this.log(`\n▶ ${plan.name} — ${describePlan(plan)}`);
+    this.segments.push({ name: plan.name, fromIndex: this.history.length });
+    this.plans.push(plan);
+    const report = await runCell(plan, {
+      params: this.params, cluster, history: this.history, gen: this.gen, processes: this.processes,
+      signal: this.interrupt.signal, log: (l) => this.log(`  ${l}`), onTick: (m, ms) => this.progress(m.counts(), ms),
+    });
+    this.cells.push(report);
+    const m = report.metrics;
+    this.log(`  done: ${m.okPerSecond.toFixed(0)} ok transfers/s, p99 ${(m.transfers.ok.p99Us / 1000).toFixed(1)} ms, ` +
+      `failed ${m.transfers.fail.count}, indeterminate ${m.transfers.info.count}${m.dropped ? `, dropped ${m.dropped}` : ''}`);
+    await this.audit(cluster);
+  }
+
+  /** Checks the whole history, writes the report and the run's files, and tears the cluster down. */
+  async finish(): Promise<{ dir: string; check: CheckResult }> {
+    try {
+      this.history.close();
+      const historyPath = this.history.path;
+      const check = await checkFile(historyPath, { segments: this.segments });
+      const run = this.runReport(check);
+      await writeReport(this.dir, run);
+      await writeJson(join(this.dir, 'params.json'), { notebook: this.name, command: run.command, params: this.params, cells: this.plans, environment: run.environment });
+      await writeJson(join(this.dir, 'schedule.json'), this.cells.map((c) => ({ cell: c.name, faults: c.faults })));
+      await gzipHistory(historyPath);
+      this.log(`\n${headline(check)}`);
+      this.log(`report: ${join(relative(process.cwd(), this.dir) || this.dir, 'report.md')}`);
+      process.exitCode = check.valid === false ? 1 : 0;
+      return { dir: this.dir, check };
+    } finally {
+      await this.teardown();
+    }
+  }
+
+  private async setupAccounts(cluster: Cluster): Promise<void> {
+    const balances = initialBalances({ accounts: this.params.accounts, initialBalance: this.params.balance });
+    const node = cluster.api[0]!;
+    await this.retryUntil(`set up ${this.params.accounts} accounts through ${node.name}`, 30_000, async () => {
+      this.history.append({ type: 'invoke', f: 'setup', process: PROCESS_SETUP, node: node.name, time: nowNs(), value: { balances } });
+      const r = await node.setup(balances);
+      this.history.append({ type: r.type, f: 'setup', process: PROCESS_SETUP, node: node.name, time: nowNs(), value: { balances }, ...(r.error ? { error: r.error } : {}) });
+      if (r.type !== 'ok') throw new Error(r.error ?? r.type);
+    });
+  }
+
+  /** After the faults are healed: wait until every API node is healthy, then read the ledger. */
+  private async audit(cluster: Cluster): Promise<void> {
+    const t0 = nowNs();
+    try {
+      await this.retryUntil('every API node healthy after the cell', 60_000, async () => {
+        const health = await Promise.all(cluster.api.map((a) => a.health()));
+        const down = cluster.api.filter((_, i) => health[i]!.type !== 'ok').map((a) => a.name);
+        if (down.length) throw new Error(`not healthy: ${down.join(', ')}`);
+      });
+      const node = cluster.api[0]!;
+      await this.retryUntil(`audit through ${node.name}`, 30_000, async () => {
+        this.history.append({ type: 'invoke', f: 'audit', process: PROCESS_SETUP, node: node.name, time: nowNs(), value: null });
+        const r = await node.audit();
+        this.history.append({ type: r.type === 'ok' ? 'ok' : 'fail', f: 'audit', process: PROCESS_SETUP, node: node.name, time: nowNs(), value: r.type === 'ok' ? r.value : null, ...(r.error ? { error: r.error } : {}) });
+        if (r.type !== 'ok') throw new Error(r.error ?? r.type);
+      });
+      this.log(`  audited after ${((nowNs() - t0) / 1e9).toFixed(1)} s of recovery; anomalies so far: ${this.live.anomalyCount()}`);
+    } catch (err) {
+      this.log(`  ⚠ no audit for this cell: ${(err as Error).message} — its transfers stay unsettled until a later audit`);
+    }
+  }
+
+  private async retryUntil(what: string, deadlineMs: number, attempt: () => Promise<void>): Promise<void> {
+    const endNs = nowNs() + deadlineMs * 1e6;
+    let last: unknown;
+    for (let delay = 100; nowNs() < endNs; delay = Math.min(delay * 2, 2000)) {
+      try {
+        return await attempt();
+      } catch (err) {
+        last = err;
+        await sleep(delay);
+      }
+    }
+    throw new Error(`gave up after ${deadlineMs / 1000} s waiting for ${what}: ${(last as Error)?.message ?? last}`);
+  }
+
+  private progress(counts: { ok: number; fail: number; info: number }, elapsedMs: number): void {
+    const second = Math.round(elapsedMs / 1000);
+    const anomalies = this.live.anomalyCount();
+    if (anomalies > this.reportedAnomalies) {
+      this.log(`  ‼ ${anomalies} anomal${anomalies === 1 ? 'y' : 'ies'} found so far — see the report`);
+      this.reportedAnomalies = anomalies;
+    }
+    if (second % 5 !== 0) return;
+    this.log(`  ${String(second).padStart(4)}s  ok ${counts.ok}  failed ${counts.fail}  indeterminate ${counts.info}`);
+  }
+
+  private runReport(check: CheckResult): RunReport {
+    const cells: CellReport[] = this.cells.map((c) => ({
+      ...c,
+      verdict: check.segments?.[c.name] ?? {
+        valid: 'unknown', anomalies: {}, transfers: { ok: 0, fail: 0, info: 0 }, reads: { ok: 0, fail: 0, info: 0 },
+        indeterminate: { total: 0, applied: 0, notApplied: 0, unresolved: 0 },
+      },
+    }));
+    return {
+      notebook: this.name,
+      startedAt: this.startedAt.toISOString(),
+      command: rerunCommand(this.params),
+      params: { ...this.params },
+      environment: {
+        ...this.cluster?.environment,
+        'bring-up': `${(this.bringUpMs / 1000).toFixed(1)} s`,
+        machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}`,
+        runtime: 'Deno' in globalThis ? `Deno ${(globalThis as any).Deno.version.deno}` : `Node.js ${process.version}`,
+      },
+      cells,
+      check,
+    };
+  }
+
+  /** A parameter this notebook cannot run with: say why and exit before anything starts. */
+  private stop(message: string): never {
+    console.error(`${this.name}: ${message}`);
+    process.exit(2);
+  }
+
+  private requireCluster(): Cluster {
+    if (!this.cluster) throw new Error('bring a cluster up first: await nb.up(runtime)');
+    return this.cluster;
+  }
+
+  private uniqueName(name: string): string {
+    let candidate = name;
+    for (let i = 2; this.plans.some((p) => p.name === candidate); i++) candidate = `${name} (${i})`;
+    return candidate;
+  }
+
+  private onSigint(): void {
+    // tsx relays the terminal's SIGINT to us although the terminal already sent it: one Ctrl-C
+    // can arrive twice within a few milliseconds.
+    const sinceFirstMs = Date.now() - this.firstSigintAt;
+    if (this.interrupt.signal.aborted && sinceFirstMs < 1000) return;
+    if (this.interrupt.signal.aborted) {
+      this.log('\nsecond Ctrl-C: tearing down now');
+      void this.teardown().finally(() => process.exit(130));
+      return;
+    }
+    this.log('\nCtrl-C: stopping the load, healing faults, writing the report of the cells so far (Ctrl-C again to skip)');
+    this.firstSigintAt = Date.now();
+    this.interrupt.abort();
+    process.exitCode = 130;
+  }
+
+  private async teardown(): Promise<void> {
+    process.off('SIGINT', this.onSigint);
+    const cluster = this.cluster;
+    this.cluster = null;
+    await cluster?.close();
+    if (this.scratchDir) await rm(this.scratchDir, { recursive: true, force: true });
+    this.scratchDir = null;
+  }
+
+  private log(line: string): void {
+    console.log(line);
+  }
+}
+
+function rerunCommand(p: Params): string {
+  const script = relative(process.cwd(), process.argv[1] ?? 'notebook.ts');
+  return `npx tsx ${script} --seed ${p.seed} --duration ${p.durationMs / 1000}s --loop ${p.loop} ` +
+    `--rate ${p.rate} --workers ${p.workers} --routing ${p.routing} --accounts ${p.accounts} --balance ${p.balance} ` +
+    `--max-amount ${p.maxAmount} --reads ${p.reads} --timeout ${p.timeoutMs / 1000}s --fault-for ${p.faultMs / 1000}s --nodes ${p.nodes}`;
+}
+
+function headline(check: CheckResult): string {
+  if (check.valid === true) return '✅ valid — no money created, lost or overspent; every acknowledged transfer is in the ledger';
+  if (check.valid === 'unknown') return `⚠️ unknown — ${check.reason ?? 'the history could not settle every transfer'}`;
+  const found = Object.entries(check.anomalies).map(([cls, a]) => `${a!.count} ${cls}`).join(', ');
+  return `❌ invalid — ${found}`;
+}

@@ -1,0 +1,141 @@
+// A notebook's parameters: every one has a default, every one can be overridden on the command
+// line, and a wrong flag stops the run with a clear message before anything starts.
+import { parseArgs } from 'node:util';
+import type { Routing } from './workload/router.ts';
+
+export type Loop = 'open' | 'closed';
+
+export interface Params {
+  /** Load duration of each cell. */
+  durationMs: number;
+  seed: number;
+  /** Open loop: operations per second. */
+  rate: number;
+  /** Closed loop: concurrent workers. */
+  workers: number;
+  loop: Loop;
+  routing: Routing;
+  accounts: number;
+  balance: number;
+  maxAmount: number;
+  /** Share of reads among operations, 0..1. */
+  reads: number;
+  /** Per-operation timeout, after which a transfer is indeterminate. */
+  timeoutMs: number;
+  /** Length of each fault window. */
+  faultMs: number;
+  nodes: number;
+  /** Folder under which results/<notebook>/<timestamp>/ is written. */
+  out: string;
+}
+
+export const DEFAULTS: Params = {
+  durationMs: 30_000,
+  seed: 0, // replaced by a random seed when not given; recorded so the run can be repeated
+  rate: 200,
+  workers: 16,
+  loop: 'open',
+  routing: 'all',
+  accounts: 10,
+  balance: 100,
+  maxAmount: 20,
+  reads: 0.2,
+  timeoutMs: 5_000,
+  faultMs: 5_000,
+  nodes: 1,
+  out: 'results',
+};
+
+interface FlagSpec {
+  key: keyof Params;
+  help: string;
+  parse: (raw: string) => Params[keyof Params];
+}
+
+export class ParamError extends Error {
+  override name = 'ParamError';
+}
+
+const FLAGS: Record<string, FlagSpec> = {
+  duration: { key: 'durationMs', help: 'load duration of each cell (e.g. 10s, 2m)', parse: (v) => positive('duration', parseDurationMs(v, 'duration')) },
+  seed: { key: 'seed', help: 'random seed: same seed, same operations and fault targets', parse: (v) => integer('seed', v, 0, 2 ** 31 - 1) },
+  rate: { key: 'rate', help: 'open loop: operations per second', parse: (v) => number('rate', v, 0.1, 1_000_000) },
+  workers: { key: 'workers', help: 'closed loop: concurrent workers', parse: (v) => integer('workers', v, 1, 10_000) },
+  loop: { key: 'loop', help: 'open (fixed arrival rate) or closed (workers wait for answers)', parse: (v) => oneOf('loop', v, ['open', 'closed']) },
+  routing: { key: 'routing', help: 'all (random API node per operation) or one (all to n1)', parse: (v) => oneOf('routing', v, ['all', 'one']) },
+  accounts: { key: 'accounts', help: 'number of bank accounts', parse: (v) => integer('accounts', v, 2, 100_000) },
+  balance: { key: 'balance', help: 'initial balance of each account', parse: (v) => integer('balance', v, 1, 1e12) },
+  'max-amount': { key: 'maxAmount', help: 'largest transfer amount (amounts are 1..max)', parse: (v) => integer('max-amount', v, 1, 1e12) },
+  reads: { key: 'reads', help: 'share of full-balance reads among operations, 0..1', parse: (v) => number('reads', v, 0, 1) },
+  timeout: { key: 'timeoutMs', help: 'per-operation timeout; a transfer past it is indeterminate', parse: (v) => positive('timeout', parseDurationMs(v, 'timeout')) },
+  'fault-for': { key: 'faultMs', help: 'length of each fault window', parse: (v) => positive('fault-for', parseDurationMs(v, 'fault-for')) },
+  nodes: { key: 'nodes', help: 'database nodes in the cluster', parse: (v) => integer('nodes', v, 1, 99) },
+  out: { key: 'out', help: 'folder for results', parse: (v) => v },
+};
+
+/** Parses `argv` over `defaults`; throws ParamError with the flag and the fix. Null on --help. */
+export function parseParams(argv: string[], defaults: Params): { params: Params; seedGiven: boolean } | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new ParamError(`${(err as Error).message.replace(/\. To specify .*$/s, '')}\n\n${usage(defaults)}`);
+  }
+  if (parsed.values.help) return null;
+  const params = { ...defaults };
+  for (const [name, raw] of Object.entries(parsed.values)) {
+    const spec = FLAGS[name];
+    if (!spec || typeof raw !== 'string') continue;
+    (params as Record<string, unknown>)[spec.key] = spec.parse(raw);
+  }
+  return { params, seedGiven: typeof (parsed.values as Record<string, unknown>).seed === 'string' };
+}
+
+export function usage(defaults: Params): string {
+  const lines = Object.entries(FLAGS).map(([name, spec]) => {
+    const value = defaults[spec.key];
+    const shown = spec.key.endsWith('Ms') ? `${Number(value) / 1000}s` : String(value);
+    return `  --${name.padEnd(11)} ${spec.help} (default: ${spec.key === 'seed' ? 'random' : shown})`;
+  });
+  return `Options:\n${lines.join('\n')}\n  --help        this text`;
+}
+
+/** Durations as people write them: 500ms, 10s, 2m, 1h, or a plain number of seconds. */
+export function parseDurationMs(raw: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw new ParamError(`--${flag}: '${raw}' is not a duration (use e.g. 500ms, 10s, 2m)`);
+  const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+  return Number(m[1]) * unitMs;
+}
+
+function positive(flag: string, ms: number): number {
+  if (ms <= 0) throw new ParamError(`--${flag}: must be longer than zero`);
+  return ms;
+}
+
+function number(flag: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new ParamError(`--${flag}: '${raw}' is not a number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function integer(flag: string, raw: string, min: number, max: number): number {
+  const n = number(flag, raw, min, max);
+  if (!Number.isInteger(n)) throw new ParamError(`--${flag}: '${raw}' is not a whole number`);
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, raw: string, allowed: readonly T[]): T {
+  if (!allowed.includes(raw as T)) throw new ParamError(`--${flag}: '${raw}' is not one of ${allowed.join(', ')}`);
+  return raw as T;
+}

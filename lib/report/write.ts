@@ -1,0 +1,65 @@
+// The one place the report touches the disk: specs, SVGs, PNGs and report.md into a run folder.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { chartSpecs, runThroughputSpec } from './charts.ts';
+import { renderMarkdown } from './markdown.ts';
+import type { CellCharts } from './markdown.ts';
+import type { RunReport } from './model.ts';
+import { renderSvg, svgToPng } from './render-svg.ts';
+
+const CHARTS_DIR = 'charts';
+const PNG_SCALE = 2;
+
+/** Writes the report into `dir` and returns the paths written (joined with `dir`). */
+export async function writeReport(dir: string, run: RunReport): Promise<string[]> {
+  await mkdir(join(dir, CHARTS_DIR), { recursive: true });
+  const written: string[] = [];
+  const slugs = uniqueSlugs(run.cells.map((c) => c.name));
+  const charts: CellCharts[] = [];
+  for (const [i, specs] of chartSpecs(run).entries()) {
+    const base = `${CHARTS_DIR}/${slugs[i]}`;
+    written.push(...(await writeChart(dir, `${base}-throughput`, specs.throughput)));
+    written.push(...(await writeChart(dir, `${base}-latency`, specs.latency)));
+    charts.push({ cell: specs.cell, throughput: `${base}-throughput.svg`, latency: `${base}-latency.svg` });
+  }
+  const summaryChart = `${CHARTS_DIR}/summary-throughput`;
+  written.push(...(await writeChart(dir, summaryChart, runThroughputSpec(run))));
+  const report = join(dir, 'report.md');
+  await writeFile(report, renderMarkdown(run, charts, { summaryChart: `${summaryChart}.svg` }));
+  return [...written, report];
+}
+
+/** Spec beside its SVG and PNG, so a chart can be re-rendered or edited in the Vega editor. */
+async function writeChart(dir: string, base: string, spec: TopLevelSpec): Promise<string[]> {
+  const svg = await renderSvg(spec);
+  const files: [string, string | Buffer][] = [
+    [`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n'],
+    [`${base}.svg`, svg],
+    [`${base}.png`, svgToPng(svg, PNG_SCALE)],
+  ];
+  for (const [rel, body] of files) await writeFile(join(dir, rel), body);
+  return files.map(([rel]) => join(dir, rel));
+}
+
+/** File-name-safe, readable, and distinct even when two cells share a name. */
+export function slug(name: string): string {
+  const s = name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+    .replace(/-+$/, '');
+  return s || 'cell';
+}
+
+export function uniqueSlugs(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const s = slug(n);
+    const k = (seen.get(s) ?? 0) + 1;
+    seen.set(s, k);
+    return k === 1 ? s : `${s}-${k}`;
+  });
+}

@@ -1,0 +1,31 @@
+// What a runtime hands the notebook: N database nodes, each paired with one API node, the means
+// to fault the database nodes, and a teardown that leaves nothing behind.
+import type { ApiClient } from '../api/client.ts';
+import type { FaultDriver } from '../faults/kinds.ts';
+import type { Params } from '../params.ts';
+
+export interface Cluster {
+  /** Database node names, n1…nN; api[i] is paired with nodes[i]. */
+  readonly nodes: readonly string[];
+  readonly api: readonly ApiClient[];
+  readonly faults: FaultDriver;
+  /** Database, version, settings and node layout, as the report states them. */
+  readonly environment: Record<string, string | number>;
+  /** Stops every process and removes every directory this cluster made. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeContext {
+  params: Params;
+  /** A scratch folder for this run (data directories, logs); removed with the cluster. */
+  scratchDir: string;
+  log: (line: string) => void;
+}
+
+export interface Runtime {
+  /** e.g. "embedded PostgreSQL", for messages. */
+  readonly name: string;
+  /** Why this runtime cannot run with these parameters (e.g. a node count), before anything starts. */
+  refuse?(params: Params): string | undefined;
+  start(ctx: RuntimeContext): Promise<Cluster>;
+}

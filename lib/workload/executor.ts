@@ -1,0 +1,76 @@
+// Runs one operation against one API node and records it: the invoke and its completion in the
+// history, the latency in the cell's histograms. Both drivers go through here.
+import { nowNs } from '../clock.ts';
+import type { HistoryWriter } from '../history/writer.ts';
+import type { CellRecorder } from '../metrics/cell-recorder.ts';
+import type { OpType } from '../history/op.ts';
+import type { Transfer } from '../store.ts';
+import type { GeneratedOp } from './generator.ts';
+
+/** What the drivers need from an API client: classified outcomes, never a throw. */
+export type Completion = Exclude<OpType, 'invoke'>;
+
+export interface ClassifiedOutcome {
+  type: Completion;
+  value?: unknown;
+  error?: string;
+  retries?: number;
+}
+
+export interface ApiTarget {
+  name: string;
+  transfer(t: Transfer): Promise<ClassifiedOutcome>;
+  read(): Promise<ClassifiedOutcome>;
+}
+
+/**
+ * Process numbers, Jepsen's way: a process runs one operation at a time; after an indeterminate
+ * outcome it may still be running in the database, so it is retired and never invokes again.
+ */
+export class ProcessIds {
+  private next: number;
+  private readonly free: number[] = [];
+
+  constructor(first = 1) {
+    this.next = first;
+  }
+
+  acquire(): number {
+    return this.free.pop() ?? this.next++;
+  }
+
+  release(process: number, outcome: Completion): void {
+    if (outcome !== 'info') this.free.push(process);
+  }
+}
+
+export class OpExecutor {
+  /** Conflict retries the adapters reported for the operations run here. */
+  retries = 0;
+
+  constructor(
+    private readonly history: HistoryWriter,
+    private readonly metrics: CellRecorder,
+  ) {}
+
+  /** @param intendedNs open loop: when the op was due; latency is measured from then. */
+  async execute(process: number, op: GeneratedOp, target: ApiTarget, intendedNs?: number): Promise<Completion> {
+    const invokedNs = nowNs();
+    this.history.append({
+      type: 'invoke', f: op.f, process, node: target.name, time: invokedNs, value: op.value,
+      ...(intendedNs === undefined ? {} : { intended: intendedNs }),
+    });
+    const result = op.f === 'transfer' ? await target.transfer(op.value) : await target.read();
+    const completedNs = nowNs();
+    this.history.append({
+      type: result.type, f: op.f, process, node: target.name, time: completedNs,
+      value: op.f === 'transfer' ? op.value : result.type === 'ok' ? result.value : null,
+      ...(result.error === undefined ? {} : { error: result.error }),
+      ...(result.retries ? { retries: result.retries } : {}),
+    });
+    const outcome = result.type === 'fail' && result.error === 'insufficient' ? 'insufficient' : result.type;
+    this.metrics.record(op.f, outcome, intendedNs ?? invokedNs, completedNs);
+    this.retries += result.retries ?? 0;
+    return result.type;
+  }
+}

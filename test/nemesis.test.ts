@@ -1,0 +1,101 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nowNs } from '../lib/clock.ts';
+import type { FaultDriver, FaultKind } from '../lib/faults/kinds.ts';
+import { runFault } from '../lib/faults/nemesis.ts';
+import { resolveTarget, target } from '../lib/faults/targets.ts';
+import { HistoryWriter } from '../lib/history/writer.ts';
+import type { Op } from '../lib/history/op.ts';
+
+function fakeDriver(opts: { unsupported?: FaultKind[]; failApply?: boolean } = {}) {
+  const calls: string[] = [];
+  const driver: FaultDriver = {
+    support: (kind) => (opts.unsupported?.includes(kind) ? { ok: false, reason: 'no netem in this kernel' } : { ok: true }),
+    apply: async (kind, node) => {
+      calls.push(`apply ${kind} ${node}`);
+      if (opts.failApply) throw new Error('container not found');
+      return 'verified';
+    },
+    heal: async (kind, node) => {
+      calls.push(`heal ${kind} ${node}`);
+      return 'healed';
+    },
+  };
+  return { driver, calls };
+}
+
+function context(driver: FaultDriver, signal = new AbortController().signal) {
+  const history = new HistoryWriter(join(mkdtempSync(join(tmpdir(), 'bankrun-nemesis-')), 'h.jsonl'));
+  const lines: string[] = [];
+  const ctx = { driver, nodes: ['n1', 'n2', 'n3'], pick: () => 1, history, cellStartNs: nowNs(), signal, log: (l: string) => lines.push(l) };
+  const ops = () => {
+    history.close();
+    return readFileSync(history.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Op);
+  };
+  return { ctx, lines, ops };
+}
+
+t.test('a fault is applied at its time, verified, healed after its window, and written to the history', async (t) => {
+  const { driver, calls } = fakeDriver();
+  const { ctx, ops } = context(driver);
+  const record = await runFault({ kind: 'kill', target: target.node(2), atMs: 100, forMs: 200 }, ctx);
+  t.same(calls, ['apply kill n2', 'heal kill n2']);
+  t.equal(record.status, 'applied');
+  t.equal(record.verified, true);
+  t.same(record.targets, ['n2']);
+  t.ok(record.appliedAtMs! >= 100 && record.appliedAtMs! < 200, `applied at ${record.appliedAtMs} ms`);
+  t.ok(record.healedAtMs! - record.appliedAtMs! >= 200, 'healed after the window');
+  const nemesisOps = ops();
+  t.same(nemesisOps.map((o) => `${o.type} ${o.f} ${(o.value as { phase: string }).phase}`), ['invoke kill start', 'ok kill start', 'invoke kill heal', 'ok kill heal']);
+  t.ok(nemesisOps.every((o) => o.process === 'nemesis'));
+});
+
+t.test('an unsupported fault is reported as unsupported, never applied', async (t) => {
+  const { driver, calls } = fakeDriver({ unsupported: ['latency'] });
+  const { ctx, lines, ops } = context(driver);
+  const record = await runFault({ kind: 'latency', target: target.node(1), atMs: 0, forMs: 100 }, ctx);
+  t.equal(record.status, 'unsupported');
+  t.equal(record.verified, false);
+  t.equal(record.appliedAtMs, undefined);
+  t.match(record.detail, /netem/);
+  t.same(calls, [], 'the driver was never asked to apply it');
+  t.match(lines.join('\n'), /NOT APPLIED: unsupported/);
+  t.same(ops().map((o) => o.type), ['fail']);
+});
+
+t.test('a fault that fails to apply is reported as failed, and the heal still runs', async (t) => {
+  const { driver, calls } = fakeDriver({ failApply: true });
+  const { ctx } = context(driver);
+  const record = await runFault({ kind: 'pause', target: target.node(1), atMs: 0, forMs: 5000 }, ctx);
+  t.equal(record.status, 'failed');
+  t.match(record.detail, /container not found/);
+  t.same(calls, ['apply pause n1', 'heal pause n1']);
+});
+
+t.test('when the load ends early, an active fault is healed at once and a pending one never starts', async (t) => {
+  const { driver, calls } = fakeDriver();
+  const stop = new AbortController();
+  const { ctx } = context(driver, stop.signal);
+  setTimeout(() => stop.abort(), 150);
+  const t0 = Date.now();
+  const [active, pending] = await Promise.all([
+    runFault({ kind: 'pause', target: target.node(1), atMs: 0, forMs: 10_000 }, ctx),
+    runFault({ kind: 'kill', target: target.node(3), atMs: 5_000, forMs: 1_000 }, ctx),
+  ]);
+  t.ok(Date.now() - t0 < 1000);
+  t.equal(active.status, 'applied');
+  t.ok(active.healedAtMs! < 1000);
+  t.equal(pending.status, 'failed');
+  t.match(pending.detail, /ended before the fault was due/);
+  t.same(calls, ['apply pause n1', 'heal pause n1']);
+});
+
+t.test('targets resolve to node names; a missing node is a clear error', async (t) => {
+  const nodes = ['n1', 'n2', 'n3'];
+  t.same(resolveTarget(target.node(3), nodes, () => 0), ['n3']);
+  t.same(resolveTarget(target.all(), nodes, () => 0), nodes);
+  t.same(resolveTarget(target.random(), nodes, () => 1), ['n2']);
+  t.throws(() => resolveTarget(target.node(4), nodes, () => 0), /n4 does not exist: the cluster has 3 node/);
+});

@@ -1,0 +1,76 @@
+// The quickstart notebook end to end, as a user runs it: a real embedded PostgreSQL, a real API
+// node process, kill -9 and pause faults, the report and the files beside it.
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { checkFile } from '../lib/check/check-file.ts';
+
+const run = promisify(execFile);
+const QUICKSTART = 'notebooks/quickstart.ts';
+
+async function notebook(command: string[], out: string) {
+  try {
+    const { stdout, stderr } = await run('npx', [...command, QUICKSTART, '--out', out, '--duration', '6s', '--fault-for', '2s', '--seed', '7'], { timeout: 240_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function runDir(out: string): string {
+  const stamps = readdirSync(join(out, 'quickstart'));
+  return join(out, 'quickstart', stamps[0]!);
+}
+
+for (const [runtime, command] of [['tsx', ['tsx']], ['Deno', ['deno', 'run', '-A']]] as const) {
+  t.test(`quickstart under ${runtime}: valid verdict, faults applied and shown, files complete`, async (t) => {
+    const out = mkdtempSync(join(tmpdir(), 'bankrun-quickstart-'));
+    const r = await notebook([...command], out);
+    t.equal(r.code, 0, `exit 0\n${r.stdout}\n${r.stderr}`);
+    t.match(r.stdout, /⚡ .* kill n1 — applied/);
+    t.match(r.stdout, /⚡ .* pause n1 — applied/);
+    t.match(r.stdout, /✅ valid/);
+    const dir = runDir(out);
+    for (const f of ['report.md', 'history.jsonl.gz', 'params.json', 'schedule.json']) t.ok(existsSync(join(dir, f)), f);
+
+    const report = readFileSync(join(dir, 'report.md'), 'utf8');
+    t.match(report, /✅ valid/);
+    t.match(report, /kill -9 n1 and restart/);
+
+    const svgs = readdirSync(join(dir, 'charts')).filter((f) => f.endsWith('.svg'));
+    t.ok(svgs.length >= 2, `${svgs.length} SVG charts`);
+    const killChart = readFileSync(join(dir, 'charts', svgs.find((f) => f.startsWith('kill') && f.includes('throughput'))!), 'utf8');
+    t.match(killChart, /kill n1/, 'the kill is a labelled band on its chart');
+    const pauseChart = readFileSync(join(dir, 'charts', svgs.find((f) => f.startsWith('pause') && f.includes('latency'))!), 'utf8');
+    t.match(pauseChart, /pause n1/, 'the pause is a labelled band on its chart');
+
+    const schedule = JSON.parse(readFileSync(join(dir, 'schedule.json'), 'utf8')) as { cell: string; faults: { status: string; verified: boolean }[] }[];
+    const applied = schedule.flatMap((c) => c.faults);
+    t.equal(applied.length, 2);
+    t.ok(applied.every((f) => f.status === 'applied' && f.verified), 'both faults applied and verified');
+
+    const params = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8'));
+    t.equal(params.params.seed, 7);
+
+    // The archived history checks out on its own, independently of the run's own verdict.
+    const check = await checkFile(join(dir, 'history.jsonl.gz'));
+    t.equal(check.valid, true);
+    t.equal(check.audits, 3, 'one audit per cell');
+    t.ok(check.transfers.ok > 100, `${check.transfers.ok} ok transfers`);
+  });
+}
+
+t.test('a wrong flag stops the notebook before anything starts', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'bankrun-quickstart-'));
+  const r = await run('npx', ['tsx', QUICKSTART, '--out', out, '--rate', 'fast']).catch((e) => e);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--rate: 'fast' is not a number/);
+  const nodes = await run('npx', ['tsx', QUICKSTART, '--out', out, '--nodes', '3']).catch((e) => e);
+  t.equal(nodes.code, 2);
+  t.match(nodes.stderr, /--nodes 3: embedded PostgreSQL runs a single node/);
+  t.notOk(existsSync(join(out, 'quickstart')), 'no results folder was made');
+});
