@@ -9,20 +9,22 @@
 // Parameters come from the command line (see --help); Ctrl-C stops the load, heals the faults,
 // writes the report of the cells so far and tears the cluster down.
 import { randomInt } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { planCell, describePlan, runCell, type CellPlan, type CellSpec } from './cells.ts';
 import { BankChecker } from './check/bank-checker.ts';
 import { checkFile } from './check/check-file.ts';
 import type { CheckResult, Segment } from './check/verdict.ts';
-import { nowNs, sleep } from './clock.ts';
+import { nowNs } from './clock.ts';
 import { HistoryWriter } from './history/writer.ts';
+import type { Outcome } from './metrics/summary.ts';
 import { DEFAULTS, ParamError, parseParams, usage, type Params } from './params.ts';
 import type { CellReport, RunReport } from './report/model.ts';
 import { writeReport } from './report/write.ts';
 import { gzipHistory, makeRunDir, writeJson } from './results.ts';
 import type { Cluster, Runtime } from './runtime/cluster.ts';
+import { ADMIN_PROCESS, healthyThenAudit, setupAccounts } from './workload/admin.ts';
 import { initialBalances } from './workload/bank.ts';
 import { ProcessIds } from './workload/executor.ts';
 import { OpGenerator } from './workload/generator.ts';
@@ -56,15 +58,13 @@ export async function notebook(name: string, options: NotebookOptions = {}): Pro
   return new Notebook(name, params, new Date());
 }
 
-const PROCESS_SETUP = 0; // set-up and audits run alone, as process 0
-
 export class Notebook {
   private history!: HistoryWriter;
   /** results/<notebook>/<timestamp>/, made when the cluster is brought up. */
   private dir = '';
   private readonly live = new BankChecker();
   private readonly gen: OpGenerator;
-  private readonly processes = new ProcessIds(PROCESS_SETUP + 1);
+  private readonly processes = new ProcessIds(ADMIN_PROCESS + 1);
   private readonly segments: Segment[] = [];
   private readonly cells: Omit<CellReport, 'verdict'>[] = [];
   private readonly plans: CellPlan[] = [];
@@ -99,8 +99,6 @@ export class Notebook {
     this.log(`bringing up ${runtime.name}…`);
     const t0 = nowNs();
     this.scratchDir = await mkdtemp(join(tmpdir(), `bankrun-${this.name}-`));
-    // Database servers refuse to run as root and run as their own user, who must reach their data.
-    await chmod(this.scratchDir, 0o755);
     try {
       this.cluster = await runtime.start({ params: this.params, scratchDir: this.scratchDir, log: (l) => this.log(`  ${l}`) });
     } catch (err) {
@@ -130,7 +128,8 @@ export class Notebook {
     this.cells.push(report);
     const m = report.metrics;
     this.log(`  done: ${m.okPerSecond.toFixed(0)} ok transfers/s, p99 ${(m.transfers.ok.p99Us / 1000).toFixed(1)} ms, ` +
-      `failed ${m.transfers.fail.count}, indeterminate ${m.transfers.info.count}${m.dropped ? `, dropped ${m.dropped}` : ''}`);
+      `insufficient ${m.transfers.insufficient.count}, failed ${m.transfers.fail.count}, indeterminate ${m.transfers.info.count}` +
+      (m.dropped ? `, dropped ${m.dropped}` : ''));
     await this.audit(cluster);
   }
 
@@ -142,7 +141,9 @@ export class Notebook {
       const check = await checkFile(historyPath, { segments: this.segments });
       const run = this.runReport(check);
       await writeReport(this.dir, run);
-      await writeJson(join(this.dir, 'params.json'), { notebook: this.name, command: run.command, params: this.params, cells: this.plans, environment: run.environment });
+      await writeJson(join(this.dir, 'params.json'), {
+        notebook: this.name, command: run.command, params: this.params, cells: this.plans, segments: this.segments, environment: run.environment,
+      });
       await writeJson(join(this.dir, 'schedule.json'), this.cells.map((c) => ({ cell: c.name, faults: c.faults })));
       await gzipHistory(historyPath);
       this.log(`\n${headline(check)}`);
@@ -156,52 +157,21 @@ export class Notebook {
 
   private async setupAccounts(cluster: Cluster): Promise<void> {
     const balances = initialBalances({ accounts: this.params.accounts, initialBalance: this.params.balance });
-    const node = cluster.api[0]!;
-    await this.retryUntil(`set up ${this.params.accounts} accounts through ${node.name}`, 30_000, async () => {
-      this.history.append({ type: 'invoke', f: 'setup', process: PROCESS_SETUP, node: node.name, time: nowNs(), value: { balances } });
-      const r = await node.setup(balances);
-      this.history.append({ type: r.type, f: 'setup', process: PROCESS_SETUP, node: node.name, time: nowNs(), value: { balances }, ...(r.error ? { error: r.error } : {}) });
-      if (r.type !== 'ok') throw new Error(r.error ?? r.type);
-    });
+    await setupAccounts(this.history, cluster.api[0]!, balances);
   }
 
   /** After the faults are healed: wait until every API node is healthy, then read the ledger. */
   private async audit(cluster: Cluster): Promise<void> {
     const t0 = nowNs();
     try {
-      await this.retryUntil('every API node healthy after the cell', 60_000, async () => {
-        const health = await Promise.all(cluster.api.map((a) => a.health()));
-        const down = cluster.api.filter((_, i) => health[i]!.type !== 'ok').map((a) => a.name);
-        if (down.length) throw new Error(`not healthy: ${down.join(', ')}`);
-      });
-      const node = cluster.api[0]!;
-      await this.retryUntil(`audit through ${node.name}`, 30_000, async () => {
-        this.history.append({ type: 'invoke', f: 'audit', process: PROCESS_SETUP, node: node.name, time: nowNs(), value: null });
-        const r = await node.audit();
-        this.history.append({ type: r.type === 'ok' ? 'ok' : 'fail', f: 'audit', process: PROCESS_SETUP, node: node.name, time: nowNs(), value: r.type === 'ok' ? r.value : null, ...(r.error ? { error: r.error } : {}) });
-        if (r.type !== 'ok') throw new Error(r.error ?? r.type);
-      });
+      await healthyThenAudit(this.history, cluster.api);
       this.log(`  audited after ${((nowNs() - t0) / 1e9).toFixed(1)} s of recovery; anomalies so far: ${this.live.anomalyCount()}`);
     } catch (err) {
       this.log(`  ⚠ no audit for this cell: ${(err as Error).message} — its transfers stay unsettled until a later audit`);
     }
   }
 
-  private async retryUntil(what: string, deadlineMs: number, attempt: () => Promise<void>): Promise<void> {
-    const endNs = nowNs() + deadlineMs * 1e6;
-    let last: unknown;
-    for (let delay = 100; nowNs() < endNs; delay = Math.min(delay * 2, 2000)) {
-      try {
-        return await attempt();
-      } catch (err) {
-        last = err;
-        await sleep(delay);
-      }
-    }
-    throw new Error(`gave up after ${deadlineMs / 1000} s waiting for ${what}: ${(last as Error)?.message ?? last}`);
-  }
-
-  private progress(counts: { ok: number; fail: number; info: number }, elapsedMs: number): void {
+  private progress(counts: Record<Outcome, number>, elapsedMs: number): void {
     const second = Math.round(elapsedMs / 1000);
     const anomalies = this.live.anomalyCount();
     if (anomalies > this.reportedAnomalies) {
@@ -209,7 +179,7 @@ export class Notebook {
       this.reportedAnomalies = anomalies;
     }
     if (second % 5 !== 0) return;
-    this.log(`  ${String(second).padStart(4)}s  ok ${counts.ok}  failed ${counts.fail}  indeterminate ${counts.info}`);
+    this.log(`  ${String(second).padStart(4)}s  ok ${counts.ok}  insufficient ${counts.insufficient}  failed ${counts.fail}  indeterminate ${counts.info}`);
   }
 
   private runReport(check: CheckResult): RunReport {

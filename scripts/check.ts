@@ -13,7 +13,8 @@ Checks a bank history (JSON Lines, gzip allowed) and prints the verdict as JSON 
 
   --segments             one segment per audit: "cell 1" runs up to and including the first
                          audit, "cell 2" to the second, and so on
-  --segments-file FILE   named segments from a JSON array of {"name": "...", "fromIndex": N}
+  --segments-file FILE   named segments from a JSON array of {"name": "...", "fromIndex": N},
+                         or a run's params.json (its cells, by name)
   --help                 this text
 
 exit status:
@@ -66,6 +67,8 @@ async function readSegments(file: string): Promise<Segment[]> {
   } catch (e) {
     throw e instanceof SyntaxError ? new InputError(`${file}: not JSON (${e.message})`) : e;
   }
+  // A run's params.json carries its cells' segments under "segments".
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && 'segments' in parsed) parsed = parsed.segments;
   const ok = Array.isArray(parsed) && parsed.every((s) =>
     typeof s?.name === 'string' && Number.isSafeInteger(s?.fromIndex) && s.fromIndex >= 0);
   if (!ok) throw new InputError(`${file}: expected a JSON array of {"name": string, "fromIndex": integer >= 0}`);

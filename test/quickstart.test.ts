@@ -61,6 +61,13 @@ for (const [runtime, command] of [['tsx', ['tsx']], ['Deno', ['deno', 'run', '-A
     t.equal(check.valid, true);
     t.equal(check.audits, 3, 'one audit per cell');
     t.ok(check.transfers.ok > 100, `${check.transfers.ok} ok transfers`);
+    if (runtime === 'tsx') {
+      // The command-line checker re-checks the archive, cell by cell, from params.json.
+      const cli = await run('npx', ['tsx', 'scripts/check.ts', join(dir, 'history.jsonl.gz'), '--segments-file', join(dir, 'params.json')]);
+      const verdict = JSON.parse(cli.stdout);
+      t.equal(verdict.valid, true);
+      t.same(Object.keys(verdict.segments), ['steady', 'kill -9 n1 and restart', 'pause n1']);
+    }
   });
 }
 

@@ -145,13 +145,14 @@ export function throughputSpec(cell: CellReport): TopLevelSpec {
 
 /** p50, p99 and max latency per second of intended start, on a log scale in ms. */
 export function latencySpec(cell: CellReport): TopLevelSpec {
-  const rows = stepRows(cell.metrics.perSecond).flatMap(({ t, s }) =>
-    LATENCY_SERIES.map((series) => ({
-      t,
-      series: series.name,
-      // null breaks the line: no transfer was due in that second
-      ms: s.latency ? Math.max(s.latency[series.key] / 1000, 0.001) : null,
-    })),
+  // Each second with transfers due is a flat step from t to t+1; a second with none breaks the
+  // line (null), so the step before a gap, and the last one, still get their full width.
+  const rows = cell.metrics.perSecond.flatMap((s) =>
+    LATENCY_SERIES.flatMap((series) => {
+      if (!s.latency) return [{ t: s.second, series: series.name, ms: null }];
+      const ms = Math.max(s.latency[series.key] / 1000, 0.001);
+      return [{ t: s.second, series: series.name, ms }, { t: s.second + 0.999, series: series.name, ms }];
+    }),
   );
   const values = rows.flatMap((r) => (r.ms === null ? [] : [r.ms]));
   const [lo, hi] = logDomain(values);

