@@ -56,6 +56,10 @@ export class MemoryStore implements CountingBankStore {
     return 0;
   }
 
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -313,6 +313,10 @@ export class PgBankStore implements CountingBankStore {
     return this.retryCount;
   }
 
+  async ping(): Promise<void> {
+    await this.withClient(classifyRead, (c) => c.query('SELECT 1'));
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -9,6 +9,7 @@
 // Parameters come from the command line (see --help); Ctrl-C stops the load, heals the faults,
 // writes the report of the cells so far and tears the cluster down.
 import { randomInt } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -98,7 +99,11 @@ export class Notebook {
     this.log(`bankrun ${this.name} — seed ${this.params.seed}, results in ${relative(process.cwd(), this.dir) || this.dir}`);
     this.log(`bringing up ${runtime.name}…`);
     const t0 = nowNs();
-    this.scratchDir = await mkdtemp(join(tmpdir(), `bankrun-${this.name}-`));
+    const scratchDir = await mkdtemp(join(tmpdir(), `bankrun-${this.name}-`));
+    this.scratchDir = scratchDir;
+    // If the notebook dies on an error, its child processes are killed by their own exit hooks;
+    // this removes their data directories after them.
+    process.once('exit', () => rmSync(scratchDir, { recursive: true, force: true }));
     try {
       this.cluster = await runtime.start({ params: this.params, scratchDir: this.scratchDir, log: (l) => this.log(`  ${l}`) });
     } catch (err) {

@@ -30,6 +30,8 @@ export interface BankStore {
   audit(): Promise<Audit>;
   /** Conflict retries done inside the adapter since it was created. */
   retries(): number;
+  /** Resolves when the database node answers at all (for /health, before or after setup). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

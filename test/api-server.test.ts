@@ -39,6 +39,7 @@ function fakeStore(behave: () => Promise<never> | never, extra: Partial<BankStor
     transfer: async () => behave(),
     read: async () => behave(),
     audit: async () => behave(),
+    ping: async () => behave(),
     retries: () => 0,
     close: async () => {},
     ...extra,
@@ -177,7 +178,7 @@ t.test('retries: per call from a counting store, on errors too, else the running
   t.same((await call(base2, 'POST', '/transfer', transfer('t1'))).body, { status: 'insufficient', retries: 2 });
 });
 
-t.test('health probes the store with a read', async (t) => {
+t.test('health pings the store', async (t) => {
   const base = await serve(t, fakeStore(() => Promise.reject(new DefiniteError('database down'))));
   const r = await call(base, 'GET', '/health');
   t.same([r.status, r.body], [503, { status: 'down', node: 'n1', error: 'database down' }]);

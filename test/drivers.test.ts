@@ -57,7 +57,7 @@ t.test('closed loop: a stall hides in a closed loop\'s per-op figures (why open 
   const m = metrics.summary(nowNs(), 0);
   // Only the op in flight at the stall saw it: p90 stays at ~1 ms.
   t.ok(m.transfers.ok.p90Us < 50_000, `closed-loop p90 ${m.transfers.ok.p90Us} µs stays low`);
-  t.ok(m.transfers.ok.maxUs >= 1_000_000, `only the max shows the stall (${m.transfers.ok.maxUs} µs)`);
+  t.ok(m.transfers.ok.maxUs >= 900_000, `only the max shows the stall (${m.transfers.ok.maxUs} µs)`);
   t.ok(target.maxConcurrent <= 2, 'never more in flight than workers');
 });
 

@@ -148,7 +148,7 @@ export function latencySpec(cell: CellReport): TopLevelSpec {
   // Each second with transfers due is a flat step from t to t+1; a second with none breaks the
   // line (null), so the step before a gap, and the last one, still get their full width.
   const rows = cell.metrics.perSecond.flatMap((s) =>
-    LATENCY_SERIES.flatMap((series) => {
+    LATENCY_SERIES.flatMap((series): { t: number; series: string; ms: number | null }[] => {
       if (!s.latency) return [{ t: s.second, series: series.name, ms: null }];
       const ms = Math.max(s.latency[series.key] / 1000, 0.001);
       return [{ t: s.second, series: series.name, ms }, { t: s.second + 0.999, series: series.name, ms }];

@@ -53,6 +53,12 @@ export async function storeContract(t: Tap, make: () => Promise<BankStore>): Pro
       }
     });
 
+  await withStore('ping answers on a live database, before and after setup', async (t, s) => {
+    await t.resolves(s.ping());
+    await s.setup(accounts(2, 1));
+    await t.resolves(s.ping());
+  });
+
   await withStore('setup is idempotent and leaves exactly the given accounts', async (t, s) => {
     const a = accounts(5, 100);
     await s.setup(a);
