@@ -4,7 +4,7 @@
 //   await nb.up(embeddedPostgres());
 //   await nb.run(cell('steady'));
 //   await nb.run(cell('kill -9 and restart', { fault: faults.kill(target.node(1)) }));
-//   await nb.finish();
+//   await nb.report();
 //
 // Parameters come from the command line (see --help); Ctrl-C stops the load, heals the faults,
 // writes the report of the cells so far and tears the cluster down.
@@ -139,7 +139,7 @@ export class Notebook {
   }
 
   /** Checks the whole history, writes the report and the run's files, and tears the cluster down. */
-  async finish(): Promise<{ dir: string; check: CheckResult }> {
+  async report(): Promise<{ dir: string; check: CheckResult }> {
     try {
       this.history.close();
       const historyPath = this.history.path;

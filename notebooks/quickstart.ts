@@ -16,4 +16,4 @@ await nb.run(cell('steady'));
 await nb.run(cell('kill -9 n1 and restart', { fault: faults.kill(target.node(1)) }));
 await nb.run(cell('pause n1', { fault: faults.pause(target.node(1)) }));
 
-await nb.finish();
+await nb.report();

@@ -57,7 +57,7 @@ t.test('SVG renders with the chart font and the band labels; PNG is a PNG', asyn
   t.match(svg, 'pause n1');
   t.match(svg, 'not applied: unsupported');
   t.match(svg, 'DejaVu Sans');
-  const png = svgToPng(svg, 1);
+  const png = await svgToPng(svg, 1);
   t.same([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
   t.ok(png.length > 5_000, 'not empty');
 });

@@ -2,7 +2,7 @@
 // whole cell, and per second a count of completions and a histogram of the transfers that were
 // due in that second (latency from the intended start, so stalls land where they began).
 import type { Histogram } from 'hdr-histogram-js';
-import { newHistogram, quantiles, recordUs } from './hdr.ts';
+import { newHistogram, newSecondHistogram, quantiles, recordUs } from './hdr.ts';
 import { OUTCOMES, type CellMetrics, type Outcome, type SecondStats } from './summary.ts';
 
 interface SecondBucket {
@@ -31,7 +31,7 @@ export class CellRecorder {
     recordUs(this.transfers[outcome], latencyUs);
     done.transfers[outcome]++;
     const due = this.bucket(intendedNs);
-    due.dueLatency ??= newHistogram();
+    due.dueLatency ??= newSecondHistogram();
     recordUs(due.dueLatency, latencyUs);
   }
 

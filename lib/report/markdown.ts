@@ -174,7 +174,7 @@ function cellSection(c: CellReport, i: number, charts: CellCharts | undefined): 
 
 function settingsLine(c: CellReport): string {
   const settings = Object.entries(c.settings).map(([k, v]) => `${k} ${v}`);
-  settings.push(`duration ${seconds(c.metrics.durationMs)}`);
+  settings.push(`load ran ${seconds(c.metrics.durationMs)}`);
   return `**Settings:** ${settings.join(' · ')} — verdict ${cellVerdict(c.verdict)}`;
 }
 

@@ -1,7 +1,6 @@
 // Vega-Lite spec → SVG (headless: Vega's 'none' renderer, no browser, no canvas) → PNG (resvg).
 // The report embeds the SVG; the PNG is for people looking at the charts outside GitHub.
 import { existsSync } from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
@@ -30,8 +29,23 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+type ResvgModule = typeof import('@resvg/resvg-js');
+let resvgModule: Promise<ResvgModule> | undefined;
+
+/**
+ * resvg is a native module: loaded on first use, so a machine where it cannot load still gets
+ * its run, its report and its SVG charts, with one clear message instead of a crash at start.
+ */
+export function loadResvg(): Promise<ResvgModule> {
+  resvgModule ??= import('@resvg/resvg-js').catch((err: Error) => {
+    throw new Error(`PNG charts need the native module @resvg/resvg-js, which did not load (${err.message}); run \`npm ci\` on this machine`);
+  });
+  return resvgModule;
+}
+
 /** Rasterises an SVG; `scale` 2 gives a sharp image on slides and high-density screens. */
-export function svgToPng(svg: string, scale = 2): Buffer {
+export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+  const { Resvg } = await loadResvg();
   const fontFiles = [DEJAVU_SANS, DEJAVU_SANS_BOLD].filter((f) => existsSync(f));
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },

@@ -36,10 +36,24 @@ async function writeChart(dir: string, base: string, spec: TopLevelSpec): Promis
   const files: [string, string | Buffer][] = [
     [`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n'],
     [`${base}.svg`, svg],
-    [`${base}.png`, svgToPng(svg, PNG_SCALE)],
   ];
+  const png = await pngOrWarn(svg);
+  if (png) files.push([`${base}.png`, png]);
   for (const [rel, body] of files) await writeFile(join(dir, rel), body);
   return files.map(([rel]) => join(dir, rel));
+}
+
+let pngWarned = false;
+
+/** The PNG, or nothing (said once) when the native renderer is missing: the SVG is what the report uses. */
+async function pngOrWarn(svg: string): Promise<Buffer | undefined> {
+  try {
+    return await svgToPng(svg, PNG_SCALE);
+  } catch (err) {
+    if (!pngWarned) console.warn(`⚠ PNG charts skipped: ${(err as Error).message}`);
+    pngWarned = true;
+    return undefined;
+  }
 }
 
 /** File-name-safe, readable, and distinct even when two cells share a name. */
