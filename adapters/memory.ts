@@ -15,7 +15,7 @@ import {
 export class MemoryStore implements CountingBankStore {
   private balances = new Map<string, number>();
   private ledger: string[] = [];
-  private ledgerIds = new Set<string>();
+  private ledgerIds = new Map<string, Transfer>();
   private closed = false;
 
   async setup(accounts: Balances): Promise<void> {
@@ -27,7 +27,7 @@ export class MemoryStore implements CountingBankStore {
     }
     this.balances = new Map(Object.entries(accounts));
     this.ledger = [];
-    this.ledgerIds = new Set();
+    this.ledgerIds = new Map();
   }
 
   async transfer(t: Transfer): Promise<TransferResult> {
@@ -71,12 +71,17 @@ export class MemoryStore implements CountingBankStore {
     const to = this.balances.get(t.to);
     if (from === undefined || to === undefined) throw new DefiniteError(`unknown account in transfer ${t.id}`);
     // Same id again = the caller retrying one transfer: it was applied once, report it applied.
-    if (this.ledgerIds.has(t.id)) return 'ok';
+    // The same id for other money is refused, as the PostgreSQL adapter does.
+    const earlier = this.ledgerIds.get(t.id);
+    if (earlier) {
+      if (earlier.from === t.from && earlier.to === t.to && earlier.amount === t.amount) return 'ok';
+      throw new DefiniteError(`transfer id ${t.id} is already in the ledger for another transfer`);
+    }
     if (from < t.amount) return 'insufficient';
     this.balances.set(t.from, from - t.amount);
     this.balances.set(t.to, to + t.amount);
     this.ledger.push(t.id);
-    this.ledgerIds.add(t.id);
+    this.ledgerIds.set(t.id, t);
     return 'ok';
   }
 

@@ -101,6 +101,8 @@ SELECT EXISTS (SELECT 1 FROM debit) AS debited,
   read: 'SELECT id, balance FROM accounts',
   auditBegin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   auditLedger: 'SELECT id FROM ledger',
+  /** $1 id */
+  ledgerEntry: 'SELECT src, dst, amount FROM ledger WHERE id = $1',
 } as const;
 
 /** Constraint whose violation means "this transfer id is already in the ledger". */
@@ -321,7 +323,11 @@ export class PgBankStore implements CountingBankStore {
     await this.pool.end();
   }
 
-  /** One attempt. A 23505 on the ledger key means this id was applied earlier: 'ok', once. */
+  /**
+   * One attempt. A 23505 on the ledger key means this id is in the ledger already: an earlier
+   * attempt of this very transfer was applied ('ok', once), or, if the stored row moved other
+   * money, the id was used for another transfer (a definite refusal: nothing was applied now).
+   */
   private async transferOnce(t: Transfer): Promise<TransferResult> {
     try {
       const res = await this.withClient(this.classifyWrite, (c) =>
@@ -329,8 +335,11 @@ export class PgBankStore implements CountingBankStore {
       );
       return transferResult(t, res.rows[0]);
     } catch (err) {
-      if (isLedgerDuplicate(err)) return 'ok';
-      throw err;
+      if (!isLedgerDuplicate(err)) throw err;
+      const stored = await this.withClient(classifyRead, (c) => c.query<LedgerRow>(SQL.ledgerEntry, [t.id]));
+      const row = stored.rows[0];
+      if (row && row.src === t.from && row.dst === t.to && Number(row.amount) === t.amount) return 'ok';
+      throw new DefiniteError(`transfer id ${t.id} is already in the ledger for another transfer (${row?.src} → ${row?.dst}, ${row?.amount})`);
     }
   }
 
@@ -383,6 +392,12 @@ export class PgBankStore implements CountingBankStore {
 
 function isLedgerDuplicate(err: unknown): boolean {
   return sqlState(err) === '23505' && (err as { constraint?: string }).constraint === LEDGER_PKEY;
+}
+
+interface LedgerRow {
+  src: string;
+  dst: string;
+  amount: string;
 }
 
 interface TransferRow {

@@ -18,6 +18,7 @@ import { BankChecker } from './check/bank-checker.ts';
 import { checkFile } from './check/check-file.ts';
 import type { CheckResult, Segment } from './check/verdict.ts';
 import { nowNs } from './clock.ts';
+import type { Op } from './history/op.ts';
 import { HistoryWriter } from './history/writer.ts';
 import type { Outcome } from './metrics/summary.ts';
 import { DEFAULTS, ParamError, parseParams, usage, type Params } from './params.ts';
@@ -75,6 +76,7 @@ export class Notebook {
   private bringUpMs = 0;
   private reportedAnomalies = 0;
   private firstSigintAt = 0;
+  private liveBroken = false;
 
   constructor(
     readonly name: string,
@@ -94,7 +96,7 @@ export class Notebook {
     if (refusal) this.stop(refusal);
     this.dir = await makeRunDir(this.params.out, this.name, this.startedAt);
     this.history = new HistoryWriter(join(this.dir, 'history.jsonl'));
-    this.history.subscribe((op) => this.live.observe(op));
+    this.history.subscribe((op) => this.observeLive(op));
     process.on('SIGINT', this.onSigint);
     this.log(`bankrun ${this.name} — seed ${this.params.seed}, results in ${relative(process.cwd(), this.dir) || this.dir}`);
     this.log(`bringing up ${runtime.name}…`);
@@ -162,7 +164,7 @@ export class Notebook {
 
   private async setupAccounts(cluster: Cluster): Promise<void> {
     const balances = initialBalances({ accounts: this.params.accounts, initialBalance: this.params.balance });
-    await setupAccounts(this.history, cluster.api[0]!, balances);
+    await setupAccounts(this.history, cluster.api, balances);
   }
 
   /** After the faults are healed: wait until every API node is healthy, then read the ledger. */
@@ -209,6 +211,17 @@ export class Notebook {
       cells,
       check,
     };
+  }
+
+  /** The live check is for the terminal; the verdict comes from the file. It must never stop the run. */
+  private observeLive(op: Op): void {
+    if (this.liveBroken) return;
+    try {
+      this.live.observe(op);
+    } catch (err) {
+      this.liveBroken = true;
+      this.log(`  ⚠ live check stopped: ${(err as Error).message} (the history file is checked again at the end)`);
+    }
   }
 
   /** A parameter this notebook cannot run with: say why and exit before anything starts. */

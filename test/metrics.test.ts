@@ -22,6 +22,8 @@ t.test('completions are counted in the second they finished, latency in the seco
   t.ok(Math.abs(m.perSecond[0]!.latency!.maxUs - 4000) <= 4, 'max of second 0 is the 4 ms transfer');
   t.equal(m.transfers.ok.count, 2);
   t.equal(m.transfers.info.count, 1);
+  t.equal(m.allTransfers.count, 3, 'the headline counts every transfer, the timed-out one too');
+  t.ok(m.allTransfers.maxUs >= 1_990_000, 'and its latency');
   t.equal(m.reads.ok.count, 1);
   t.equal(m.retries, 3);
   t.ok(Math.abs(m.okPerSecond - 2 / 5) < 1e-9, 'ok per second over the whole cell');

@@ -9,13 +9,13 @@ import { resolveTarget, target } from '../lib/faults/targets.ts';
 import { HistoryWriter } from '../lib/history/writer.ts';
 import type { Op } from '../lib/history/op.ts';
 
-function fakeDriver(opts: { unsupported?: FaultKind[]; failApply?: boolean } = {}) {
+function fakeDriver(opts: { unsupported?: FaultKind[]; failApply?: boolean; failOn?: string } = {}) {
   const calls: string[] = [];
   const driver: FaultDriver = {
     support: (kind) => (opts.unsupported?.includes(kind) ? { ok: false, reason: 'no netem in this kernel' } : { ok: true }),
     apply: async (kind, node) => {
       calls.push(`apply ${kind} ${node}`);
-      if (opts.failApply) throw new Error('container not found');
+      if (opts.failApply || node === opts.failOn) throw new Error('container not found');
       return 'verified';
     },
     heal: async (kind, node) => {
@@ -72,6 +72,16 @@ t.test('a fault that fails to apply is reported as failed, and the heal still ru
   t.equal(record.status, 'failed');
   t.match(record.detail, /container not found/);
   t.same(calls, ['apply pause n1', 'heal pause n1']);
+});
+
+t.test('a fault applied on some targets only is drawn as applied, marked unverified, and healed everywhere', async (t) => {
+  const { driver, calls } = fakeDriver({ failOn: 'n2' });
+  const { ctx } = context(driver);
+  const record = await runFault({ kind: 'pause', target: target.all(), atMs: 0, forMs: 50 }, ctx);
+  t.equal(record.status, 'applied');
+  t.equal(record.verified, false);
+  t.match(record.detail, /NOT applied on n2: container not found/);
+  t.same(calls.filter((c) => c.startsWith('heal')).sort(), ['heal pause n1', 'heal pause n2', 'heal pause n3']);
 });
 
 t.test('when the load ends early, an active fault is healed at once and a pending one never starts', async (t) => {

@@ -122,8 +122,11 @@ t.test('against embedded PostgreSQL', async (t) => {
     await s.setup(accounts(2, 100));
     const tr = { id: 'dup-1', from: 'a0', to: 'a1', amount: 40 };
     t.equal(await s.transfer(tr), 'ok');
-    // The same id with another amount proves the second call applied nothing at all.
-    t.equal(await s.transfer({ ...tr, amount: 60 }), 'ok');
+    t.equal(await s.transfer(tr), 'ok', 'the same transfer again: already applied, ok');
+    // The same id for other money is refused definitely, and applies nothing.
+    const err = await s.transfer({ ...tr, amount: 60 }).catch((e) => e);
+    t.type(err, DefiniteError);
+    t.match(err.message, /already in the ledger for another transfer/);
     t.same(await s.audit(), { balances: { a0: 60, a1: 140 }, transfers: ['dup-1'] });
     await s.close();
   });

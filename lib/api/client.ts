@@ -53,7 +53,9 @@ export class ApiClient {
     this.url = opts.url;
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.setupTimeoutMs = opts.setupTimeoutMs ?? 60_000;
-    this.pool = new Pool(opts.url, { connections: opts.connections ?? 128, pipelining: 1 });
+    // No cap by default: a request queued in the tester would time out as "indeterminate" without
+    // ever reaching the API node. The drivers bound what is in flight.
+    this.pool = new Pool(opts.url, { connections: opts.connections ?? null, pipelining: 1 });
   }
 
   async setup(accounts: Balances): Promise<ApiOutcome> {

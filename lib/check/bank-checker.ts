@@ -4,10 +4,15 @@
 //
 // A setup `ok` starts an epoch: its balances are the initial state, and a later setup resets it.
 // Each audit checks what came before it; the last audit after an `info` transfer resolves it.
+// A ledger id, once seen by an audit, must be in every later one: a committed transfer that
+// disappears (say, after a crash and recovery) is lost, whatever its client was told.
+// Ops must fit together as Jepsen's model says (one open op per process, no op after `info`,
+// each transfer id invoked once); a history that does not is refused, not judged.
 
 import type { Audit, Balances, Transfer } from '../store.ts';
 import type { Op } from '../history/op.ts';
 import { Findings, listSome } from './findings.ts';
+import { MalformedHistoryError } from './parse.ts';
 import { type Resolution, Settlement } from './settlement.ts';
 import { SegmentTally } from './segments.ts';
 import type { AnomalyClass, AnomalyExample, CheckResult, OutcomeCounts, Segment } from './verdict.ts';
@@ -69,6 +74,8 @@ export class BankChecker {
   private readonly segments: SegmentTally;
   private readonly perAudit: boolean;
   private readonly pending = new Map<Op['process'], Pending>();
+  /** Processes that ended `info`: they may still be running, so they never invoke again. */
+  private readonly retired = new Set<Op['process']>();
   /** Account and node names repeat in every op; sharing one string each keeps records small. */
   private readonly names = new Map<string, string>();
   private epoch: Epoch | undefined;
@@ -106,10 +113,34 @@ export class BankChecker {
     }
     this.lastIndex = op.index;
     if (op.process === 'nemesis') return;
+    const opened = this.track(op);
     if (op.f === 'setup') this.onSetup(op);
-    else if (op.f === 'transfer') this.onTransfer(op);
+    else if (op.f === 'transfer') this.onTransfer(op, opened);
     else if (op.f === 'read') this.onRead(op);
-    else if (op.f === 'audit') this.onAudit(op);
+    else if (op.f === 'audit') this.onAudit(op, opened);
+  }
+
+  /**
+   * Pairs a completion with its process's open invoke, and refuses ops that do not fit together.
+   * Returns the open invoke a completion closes (undefined for an invoke).
+   */
+  private track(op: Op): Pending | undefined {
+    const open = this.pending.get(op.process);
+    if (op.type === 'invoke') {
+      if (open) throw new MalformedHistoryError(op.index, `process ${op.process} invokes ${op.f} while its ${open.f} from index ${open.index} is still open`);
+      if (this.retired.has(op.process)) throw new MalformedHistoryError(op.index, `process ${op.process} invokes again after an info: it may still be running its last op`);
+      this.pending.set(op.process, { f: op.f, index: op.index });
+      return undefined;
+    }
+    if (!open) throw new MalformedHistoryError(op.index, `${op.type} ${op.f} on process ${op.process}, which has no open invoke`);
+    if (open.f !== op.f) throw new MalformedHistoryError(op.index, `${op.type} ${op.f} on process ${op.process} closes a ${open.f} (index ${open.index})`);
+    const id = (op.value as { id?: unknown } | null)?.id;
+    if (op.f === 'transfer' && id !== undefined && id !== open.id) {
+      throw new MalformedHistoryError(op.index, `${op.type} of transfer ${String(id)} on process ${op.process}, whose open transfer is ${open.id}`);
+    }
+    this.pending.delete(op.process);
+    if (op.type === 'info') this.retired.add(op.process);
+    return open;
   }
 
   /** The verdict so far; observing more ops afterwards is fine. */
@@ -153,15 +184,18 @@ export class BankChecker {
     };
   }
 
-  private onTransfer(op: Op): void {
+  private onTransfer(op: Op, p: Pending | undefined): void {
     if (op.type === 'invoke') {
       const t = op.value as Transfer;
+      const earlier = this.epoch?.transfers.get(t.id);
+      if (earlier) throw new MalformedHistoryError(op.index, `transfer id ${t.id} was already invoked at index ${earlier.invokeIndex}: ids must be unique`);
       const rec = this.epoch && this.record(op, t);
       if (rec) this.epoch!.transfers.set(t.id, rec);
-      this.pending.set(op.process, { f: 'transfer', index: op.index, id: t.id, rec });
+      const open = this.pending.get(op.process)!;
+      open.id = t.id;
+      open.rec = rec;
       return;
     }
-    const p = this.take(op.process, 'transfer');
     this.transfers[op.type]++;
     // Outcomes belong where the transfer started, like the findings about it.
     this.segments.countOutcome(this.segments.at(p?.index ?? op.index), 'transfers', op.type);
@@ -220,12 +254,7 @@ export class BankChecker {
     this.report('negative', example(op, `${what} shows negative balances: ${shown}`, overdraft));
   }
 
-  private onAudit(op: Op): void {
-    if (op.type === 'invoke') {
-      this.pending.set(op.process, { f: 'audit', index: op.index });
-      return;
-    }
-    const p = this.take(op.process, 'audit');
+  private onAudit(op: Op, p: Pending | undefined): void {
     if (op.type !== 'ok') return;
     this.audits++;
     this.segmentDue = true;
@@ -235,11 +264,12 @@ export class BankChecker {
   }
 
   private checkAudit(op: Op, invokeIndex: number, audit: Audit, epoch: Epoch): void {
+    const previousAudit = epoch.lastAuditDone;
     epoch.lastAuditInvoke = invokeIndex;
     epoch.lastAuditDone = op.index;
     const expected = new Map(epoch.initial);
     this.readLedger(op, audit.transfers, epoch, expected);
-    this.checkFates(op, invokeIndex, epoch);
+    this.checkFates(op, invokeIndex, epoch, previousAudit);
     this.checkLedgerBalances(op, expected, audit.balances);
   }
 
@@ -278,10 +308,16 @@ export class BankChecker {
       example(op, `the ledger of the audit holds ${what} ${copies} times`, (copies - 1) * (rec?.amount ?? 1)));
   }
 
-  /** Lost: ok before the audit began, absent from its ledger. Failed-but-applied: fail, yet present. */
-  private checkFates(op: Op, invokeIndex: number, epoch: Epoch): void {
+  /**
+   * Lost: ok before the audit began and absent from its ledger, or in an earlier audit's ledger
+   * and absent from this one. Failed-but-applied: fail, yet present.
+   */
+  private checkFates(op: Op, invokeIndex: number, epoch: Epoch, previousAudit: number): void {
     for (const [id, rec] of epoch.transfers) {
-      if (rec.status === OK && rec.doneIndex < invokeIndex && rec.seenAt !== op.index) {
+      if (rec.seenAt >= 0 && rec.seenAt === previousAudit) {
+        this.flag(rec, REPORTED_LOST, 'lost',
+          `transfer ${id} ${describe(rec)} was in the ledger of the audit at index ${previousAudit} but is missing from the audit at index ${op.index}`);
+      } else if (rec.status === OK && rec.doneIndex < invokeIndex && rec.seenAt !== op.index) {
         this.flag(rec, REPORTED_LOST, 'lost',
           `transfer ${id} ${describe(rec)} completed ok at index ${rec.doneIndex} but the ledger of the audit at index ${op.index} lacks it`);
       } else if (rec.status === FAIL && rec.seenAt === op.index) {
@@ -314,10 +350,10 @@ export class BankChecker {
   private settle(epoch: Epoch): Settlement {
     const settlement = new Settlement();
     for (const rec of epoch.transfers.values()) {
-      if (rec.status === PENDING) continue;
-      const settled = epoch.lastAuditInvoke > rec.doneIndex;
+      // A transfer that never completed (the history ends first) is indeterminate, like an info.
+      const settled = epoch.lastAuditInvoke > (rec.status === PENDING ? rec.invokeIndex : rec.doneIndex);
       let resolution: Resolution | null = null;
-      if (rec.status === INFO) {
+      if (rec.status === INFO || rec.status === PENDING) {
         resolution = !settled ? 'unresolved' : rec.seenAt === epoch.lastAuditDone ? 'applied' : 'notApplied';
       }
       settlement.add(this.segments.at(rec.invokeIndex), resolution, !settled);
@@ -329,7 +365,7 @@ export class BankChecker {
     if (!this.epoch) return 'no setup in the history, so there are no initial balances to check against';
     if (this.audits === 0) return 'no audit in the history, so no transfer was settled';
     const n = settlement.overall.unsettled;
-    if (n > 0) return `${n} transfer(s) completed with no audit invoked after them`;
+    if (n > 0) return `${n} transfer(s) ended (or never ended) with no audit invoked after them`;
     return undefined;
   }
 
@@ -342,14 +378,6 @@ export class BankChecker {
   private report(cls: AnomalyClass, ex: AnomalyExample): void {
     this.findings.add(cls, ex);
     this.segments.countAnomaly(ex.index, cls);
-  }
-
-  /** Takes the process's open invoke of kind `f`; a completion without one is left unmatched. */
-  private take(process: Op['process'], f: string): Pending | undefined {
-    const p = this.pending.get(process);
-    if (!p || p.f !== f) return undefined;
-    this.pending.delete(process);
-    return p;
   }
 
   private intern(s: string): string {

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { BankChecker, type BankCheckerOptions } from './bank-checker.ts';
-import { HistoryFormatError, parseOp } from './parse.ts';
+import { HistoryFormatError, MalformedHistoryError, parseOp } from './parse.ts';
 import type { CheckResult } from './verdict.ts';
 
 /** Throws HistoryFormatError (with the line) for malformed input, a system error if unreadable. */
@@ -34,7 +34,12 @@ export async function checkLines(
         throw new HistoryFormatError(line, `"index" ${op.index} does not follow the previous index ${lastIndex}`);
       }
       lastIndex = op.index;
-      checker.observe(op);
+      try {
+        checker.observe(op);
+      } catch (e) {
+        if (e instanceof MalformedHistoryError) throw new HistoryFormatError(line, e.problem);
+        throw e;
+      }
     }
   } catch (e) {
     throw isZlibError(e) ? new HistoryFormatError(line + 1, `gzip data is corrupt (${e.message})`) : e;

@@ -4,6 +4,21 @@
 
 import type { Op } from '../history/op.ts';
 
+/**
+ * A history whose ops do not fit together (a process with two ops open at once, a completion with
+ * no invoke, a transfer id used twice): checking it would give a verdict about something else.
+ * The checker knows the op index; the file reader turns it into a line number.
+ */
+export class MalformedHistoryError extends Error {
+  constructor(
+    readonly index: number,
+    readonly problem: string,
+  ) {
+    super(`index ${index}: ${problem}`);
+    this.name = 'MalformedHistoryError';
+  }
+}
+
 export class HistoryFormatError extends Error {
   constructor(
     readonly line: number,
@@ -58,14 +73,14 @@ function valueProblem(f: string, type: string, value: unknown): string | undefin
     for (const field of ['id', 'from', 'to'] as const) {
       if (typeof v[field] !== 'string') return `transfer invoke needs value.${field} as a string, got ${show(v[field])}`;
     }
-    if (typeof v.amount !== 'number' || !Number.isFinite(v.amount)) {
-      return `transfer invoke needs value.amount as a number, got ${show(v.amount)}`;
+    if (!Number.isSafeInteger(v.amount)) {
+      return `transfer invoke needs value.amount as a whole number, got ${show(v.amount)}`;
     }
     return undefined;
   }
   if (type !== 'ok' || (f !== 'setup' && f !== 'read' && f !== 'audit')) return undefined;
   if (!isBalances(v.balances)) {
-    return `${f} ok needs value.balances as an object of account → number, got ${show(v.balances)}`;
+    return `${f} ok needs value.balances as an object of account → whole number, got ${show(v.balances)}`;
   }
   if (f === 'audit' && !(Array.isArray(v.transfers) && v.transfers.every((id) => typeof id === 'string'))) {
     return `audit ok needs value.transfers as an array of transfer ids, got ${show(v.transfers)}`;
@@ -82,7 +97,8 @@ function isCount(x: unknown): x is number {
 }
 
 function isBalances(x: unknown): boolean {
-  return isObject(x) && Object.values(x).every((b) => typeof b === 'number' && Number.isFinite(b));
+  // Money is counted in whole units: sums of fractions would differ by rounding, not by bugs.
+  return isObject(x) && Object.values(x).every((b) => Number.isSafeInteger(b));
 }
 
 function kind(x: unknown): string {

@@ -46,22 +46,31 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
   }
   const targets = resolveTarget(plan.target, ctx.nodes, ctx.pick);
   record.targets = targets;
+  const startedMs = sinceStartMs();
   note(ctx, plan.kind, 'invoke', { targets, phase: 'start' });
-  const applied = await Promise.allSettled(targets.map((node) => ctx.driver.apply(plan.kind, node)));
-  const failures = rejections(applied);
-  if (failures.length === 0) {
+  const results = await Promise.allSettled(targets.map((node) => ctx.driver.apply(plan.kind, node)));
+  const hit = targets.filter((_, i) => results[i]!.status === 'fulfilled');
+  const missed = targets.flatMap((node, i) => {
+    const r = results[i]!;
+    return r.status === 'rejected' ? [`${node}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : [];
+  });
+  const verifiedText = fulfilled(results).join('; ');
+  if (hit.length > 0) {
+    // Some targets may have failed: the fault still happened on the others, and is drawn as such.
     record.status = 'applied';
-    record.verified = true;
-    record.appliedAtMs = sinceStartMs();
-    record.detail = fulfilled(applied).join('; ');
-    note(ctx, plan.kind, 'ok', { targets, phase: 'start', verified: record.detail });
-    ctx.log(`⚡ ${(record.appliedAtMs / 1000).toFixed(1)}s ${plan.kind} ${targets.join(',')} — applied (${record.detail})`);
-    await sleepUntil(ctx, record.appliedAtMs + plan.forMs, sinceStartMs);
+    record.verified = missed.length === 0;
+    record.appliedAtMs = startedMs;
+    record.verifiedAtMs = sinceStartMs();
+    record.detail = [verifiedText, ...missed.map((m) => `NOT applied on ${m}`)].join('; ');
+    note(ctx, plan.kind, missed.length ? 'info' : 'ok', { targets: hit, phase: 'start', verified: verifiedText }, missed.join('; ') || undefined);
+    ctx.log(`⚡ ${(startedMs / 1000).toFixed(1)}s ${plan.kind} ${hit.join(',')} — applied (${record.detail})`);
+    await sleepUntil(ctx, startedMs + plan.forMs, sinceStartMs);
   } else {
-    record.detail = failures.join('; ');
+    record.detail = missed.join('; ');
     note(ctx, plan.kind, 'fail', { targets, phase: 'start' }, record.detail);
     ctx.log(`⚠ ${plan.kind} ${targets.join(',')} — NOT APPLIED: ${record.detail}`);
   }
+  // Heal every target, also those where applying failed: a half-applied fault must not linger.
   await heal(plan.kind, targets, record, ctx, sinceStartMs);
   return record;
 }
@@ -82,7 +91,7 @@ async function heal(kind: FaultKind, targets: string[], record: FaultRecord, ctx
   }
 }
 
-function note(ctx: NemesisContext, f: FaultKind, type: 'invoke' | 'ok' | 'fail', value: object, error?: string) {
+function note(ctx: NemesisContext, f: FaultKind, type: 'invoke' | 'ok' | 'fail' | 'info', value: object, error?: string) {
   ctx.history.append({
     type, f, process: 'nemesis', node: null, time: nowNs(), value, ...(error === undefined ? {} : { error }),
   });

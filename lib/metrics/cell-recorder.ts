@@ -13,6 +13,7 @@ interface SecondBucket {
 
 export class CellRecorder {
   private readonly transfers = mapOutcomes(() => newHistogram());
+  private readonly allTransfers = newHistogram();
   private readonly reads = mapOutcomes(() => newHistogram());
   private readonly seconds: SecondBucket[] = [];
   private dropped = 0;
@@ -29,6 +30,7 @@ export class CellRecorder {
       return;
     }
     recordUs(this.transfers[outcome], latencyUs);
+    recordUs(this.allTransfers, latencyUs);
     done.transfers[outcome]++;
     const due = this.bucket(intendedNs);
     due.dueLatency ??= newSecondHistogram();
@@ -58,6 +60,7 @@ export class CellRecorder {
     const okCount = this.transfers.ok.totalCount;
     return {
       durationMs,
+      allTransfers: quantiles(this.allTransfers),
       transfers: mapOutcomes((o) => quantiles(this.transfers[o])),
       reads: mapOutcomes((o) => quantiles(this.reads[o])),
       perSecond,

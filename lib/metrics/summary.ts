@@ -35,6 +35,11 @@ export interface SecondStats {
 
 export interface CellMetrics {
   durationMs: number;
+  /**
+   * Every transfer, whatever its outcome: the headline figure. A transfer that timed out counts
+   * at the time the tester gave up on it (a lower bound); left out, the worst stalls would vanish.
+   */
+  allTransfers: Quantiles;
   transfers: Record<Outcome, Quantiles>;
   reads: Record<Outcome, Quantiles>;
   perSecond: SecondStats[];

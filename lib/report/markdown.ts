@@ -43,7 +43,7 @@ export function renderMarkdown(run: RunReport, charts: CellCharts[], options: Ma
     summary(run, options),
     ...run.cells.map((c, i) => cellSection(c, i, charts.find((ch) => ch.cell === c.name))),
     anomalies(run),
-    howToRead(),
+    howToRead(run),
   ];
   return parts.join('\n\n') + '\n';
 }
@@ -109,7 +109,8 @@ function summary(run: RunReport, options: MarkdownOptions): string {
   const align: ('l' | 'r')[] = ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
   const out = [
     '## Summary',
-    'Latency: ok transfers, in ms from each operation’s intended start. ok / insufficient / failed / indeterminate: ' +
+    'Latency: every transfer whatever its outcome, in ms from its intended start (open loop) or its send ' +
+      '(closed loop); one that timed out counts at the timeout, a lower bound. ok / insufficient / failed / indeterminate: ' +
       'transfer counts (insufficient: refused for lack of funds, a correct answer; failed: certainly not applied, ' +
       'e.g. the database was unreachable); applied / not: what the audit found for the indeterminate ones.',
     table(head, rows, align),
@@ -119,7 +120,7 @@ function summary(run: RunReport, options: MarkdownOptions): string {
 }
 
 function summaryRow(c: CellReport, i: number): string[] {
-  const q = c.metrics.transfers.ok;
+  const q = c.metrics.allTransfers;
   const v = c.verdict;
   const lat = (us: number) => (q.count ? ms(us) : '—');
   return [
@@ -284,16 +285,26 @@ function whereInRun(run: RunReport, timeNs: number): [string, string] {
 
 // ---- how to read
 
-function howToRead(): string {
+const OPEN_LOOP =
+  'In an **open loop** operations arrive at a fixed rate whatever the database does; latency is ' +
+  'measured from each operation\'s intended start, so a stalled database shows up as latency instead of ' +
+  'being hidden by a client that waited. `dropped` counts operations not sent because the in-flight cap ' +
+  'was reached.';
+const CLOSED_LOOP =
+  'In a **closed loop** each worker sends its next operation when the last one is answered; latency is ' +
+  'measured from the send, so a stall shows up only in the few operations caught in it, and as lower ' +
+  'throughput.';
+
+function howToRead(run: RunReport): string {
+  const loops = new Set(run.cells.map((c) => String(c.settings.loop)));
   return [
     '## How to read this report',
-    'Transfers run in an open loop: each operation has an intended start from the arrival rate, and its ' +
-      'latency is measured from that intended start, so a stalled database shows up as latency instead of ' +
-      'being hidden by a client that waited. `dropped` counts operations not sent because the in-flight ' +
-      'cap was reached. An **indeterminate** transfer may or may not have been applied (a timeout, a ' +
-      'connection lost during commit); it is never counted as failed, and the final audit says which ' +
-      'ones took effect. Shaded bands in the charts are faults from applied to healed; hatched grey ' +
-      'bands were planned but not applied.',
+    [...(loops.has('open') ? [OPEN_LOOP] : []), ...(loops.has('closed') ? [CLOSED_LOOP] : [])].join(' '),
+    'An **indeterminate** transfer may or may not have been applied (a timeout, a connection lost during ' +
+      'commit); it is never counted as failed. The audit after each cell says which of them were in its ' +
+      'ledger then: one still in flight inside the database could commit later, and a later audit would ' +
+      'show it. Shaded bands in the charts are faults from the moment they were applied to the moment they ' +
+      'were healed; hatched grey bands were planned but not applied.',
     `Files: ${link(RUN_FILES.history)} (every operation and fault event), ${link(RUN_FILES.params)} ` +
       `(everything needed to re-run), ${link(RUN_FILES.schedule)} (faults as planned and as applied), ` +
       '`charts/` (SVG, PNG and the Vega-Lite specs).',

@@ -11,12 +11,14 @@ export interface FaultRecord {
   /** Relative to the cell's start. */
   plannedAtMs: number;
   plannedForMs: number;
-  /** When the fault was applied and verified; absent when it was not applied. */
+  /** When applying the fault began; absent when it was not applied. */
   appliedAtMs?: number;
+  /** When its effect was verified on every target. */
+  verifiedAtMs?: number;
   /** When the heal finished (node back and verified). */
   healedAtMs?: number;
   status: FaultStatus;
-  /** Whether the fault was checked to have taken effect (process gone, process stopped, …). */
+  /** Whether the fault was checked to have taken effect on every target (process gone, stopped, …). */
   verified: boolean;
   /** What went wrong, or how it was verified. */
   detail?: string;

@@ -199,15 +199,27 @@ export class PostgresNode implements PostgresNodeInfo {
     await this.start();
   }
 
-  /** Fast shutdown (SIGINT); falls back to kill() if it does not finish in time. */
-  async stop(timeoutMs = 20_000): Promise<void> {
+
+  /**
+   * Fast shutdown (SIGINT); falls back to kill() if it does not finish in time. Says which
+   * happened, so a fault report never calls a kill a clean shutdown.
+   */
+  async stop(timeoutMs = 20_000): Promise<'clean' | 'killed' | 'not running'> {
     const root = this.child?.pid;
-    if (root === undefined || !this.isRunning()) return this.forget();
+    if (root === undefined || !this.isRunning()) {
+      this.forget();
+      return 'not running';
+    }
     if (this.isPaused()) await this.resume();
     const procs = [root, ...descendants(root).map((p) => p.pid)];
     signalSync(root, 'SIGINT');
-    if (!(await waitFor(() => procs.every((pid) => !isAlive(pid)), timeoutMs))) await this.kill();
+    let how: 'clean' | 'killed' = 'clean';
+    if (!(await waitFor(() => procs.every((pid) => !isAlive(pid)), timeoutMs))) {
+      await this.kill();
+      how = 'killed';
+    }
     this.forget();
+    return how;
   }
 
   /** stop() and remove the data directory (and the temp parent with the log, when we made it). */

@@ -103,6 +103,8 @@ function signalFaults(db: PostgresNode): FaultDriver {
   return {
     support: (kind): Support => (SIGNAL_FAULTS.includes(kind) ? { ok: true } : { ok: false, reason: NETWORK_FAULT }),
     async apply(kind) {
+      // A fault on a node that is already down would be reported applied while doing nothing.
+      if (!db.isRunning()) throw new Error(`n1 is not running, so there is nothing to ${kind}`);
       if (kind === 'kill') {
         await db.kill();
         if (db.isRunning()) throw new Error('n1 still running after SIGKILL');
@@ -113,8 +115,9 @@ function signalFaults(db: PostgresNode): FaultDriver {
         if (!db.isPaused()) throw new Error('n1 not in stopped state after SIGSTOP');
         return 'SIGSTOP; every process of n1 in state T';
       }
-      await db.stop();
+      const how = await db.stop();
       if (db.isRunning()) throw new Error('n1 still running after a clean shutdown');
+      if (how !== 'clean') throw new Error(`n1 did not shut down cleanly in time and was ${how}`);
       return 'clean shutdown finished';
     },
     async heal(kind) {
@@ -123,6 +126,7 @@ function signalFaults(db: PostgresNode): FaultDriver {
         if (db.isPaused()) throw new Error('n1 still stopped after SIGCONT');
         return 'SIGCONT; n1 running';
       }
+      if (db.isRunning()) throw new Error(`n1 is running already: nothing to restart after ${kind}`);
       await db.start();
       await db.waitReady(60_000);
       return kind === 'kill' ? 'restarted; crash recovery done, accepting connections' : 'started; accepting connections';

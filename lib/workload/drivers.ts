@@ -63,11 +63,15 @@ export async function closedLoop(o: ClosedLoopOptions, d: DriverDeps): Promise<v
   if (!(o.workers >= 1)) throw new Error(`closed loop needs at least 1 worker (got ${o.workers})`);
   const endNs = nowNs() + o.durationMs * 1e6;
   const worker = async () => {
+    // A worker keeps its process until an operation ends indeterminate; that process is retired
+    // (it may still be running in the database) and the worker goes on as a fresh one.
     let process = d.processes.acquire();
     while (nowNs() < endNs && !d.signal?.aborted) {
       const outcome = await d.exec.execute(process, d.gen.next(), d.route());
-      d.processes.release(process, outcome);
-      if (outcome === 'info') process = d.processes.acquire();
+      if (outcome === 'info') {
+        d.processes.release(process, outcome);
+        process = d.processes.acquire();
+      }
     }
     d.processes.release(process, 'ok');
   };

@@ -83,8 +83,10 @@ function metrics(rows: SecondStats[]): CellMetrics {
   const worstMaxMs = Math.max(...rows.map((r) => r.latency?.maxUs ?? 0)) / MS;
   const worstP99Ms = Math.max(...rows.map((r) => r.latency?.p99Us ?? 0)) / MS;
   const reads = sum(rows, (r) => r.reads);
+  const everyTransfer = count('ok') + count('insufficient') + count('fail') + count('info');
   return {
     durationMs: CELL_S * 1000,
+    allTransfers: quantiles(everyTransfer, 2.3, worstP99Ms, worstMaxMs),
     transfers: {
       ok: quantiles(count('ok'), 2.3, Math.min(worstP99Ms, 12.4), worstMaxMs),
       insufficient: quantiles(count('insufficient'), 2.2, 9.1, 20),

@@ -111,6 +111,7 @@ export async function storeContract(t: Tap, make: () => Promise<BankStore>): Pro
     const tr = { id: 'once-1', from: 'a0', to: 'a1', amount: 10 };
     t.equal(await s.transfer(tr), 'ok');
     t.equal(await s.transfer(tr), 'ok', 'a repeat reports the earlier application');
+    t.equal(await outcomeOf(s.transfer({ ...tr, amount: 20 })), 'definite', 'the id used for other money is refused');
     t.same(await s.audit(), { balances: { a0: 90, a1: 110 }, transfers: ['once-1'] });
   });
 
