@@ -134,7 +134,7 @@ export class Notebook {
     });
     this.cells.push(report);
     const m = report.metrics;
-    this.log(`  done: ${m.okPerSecond.toFixed(0)} ok transfers/s, p99 ${(m.transfers.ok.p99Us / 1000).toFixed(1)} ms, ` +
+    this.log(`  done: ${m.okPerSecond.toFixed(0)} ok transfers/s, p99 ${(m.allTransfers.p99Us / 1000).toFixed(1)} ms, ` +
       `insufficient ${m.transfers.insufficient.count}, failed ${m.transfers.fail.count}, indeterminate ${m.transfers.info.count}` +
       (m.dropped ? `, dropped ${m.dropped}` : ''));
     await this.audit(cluster);
