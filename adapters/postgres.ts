@@ -30,6 +30,7 @@ import {
   type Transfer,
   type TransferResult,
 } from '../lib/store.ts';
+import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../lib/retry.ts';
 
 // ---- dialect ------------------------------------------------------------------------------
 
@@ -162,47 +163,6 @@ function describe(err: unknown): string {
     return code ? `${err.message} [${String(code)}]` : err.message || err.name;
   }
   return String(err);
-}
-
-// ---- retry loop ---------------------------------------------------------------------------
-
-export interface RetryPolicy {
-  /** Attempts after the first one. */
-  maxRetries: number;
-  /** No new attempt starts after this long since the first. */
-  maxMs: number;
-  baseMs: number;
-  capMs: number;
-}
-
-export const defaultRetryPolicy: RetryPolicy = { maxRetries: 30, maxMs: 10_000, baseMs: 2, capMs: 200 };
-
-/**
- * Runs `attempt` until it does not throw a retryable error, with full-jitter exponential
- * backoff, bounded in count and time. `onRetry` sees each retry (to count it). Returns the value
- * and how many retries it took; rethrows the last error unchanged when it gives up, with the
- * retry count attached (see `retriesOf` in lib/store.ts).
- */
-export async function withRetries<T>(
-  dialect: Dialect,
-  policy: RetryPolicy,
-  attempt: (n: number) => Promise<T>,
-  onRetry: () => void = () => undefined,
-): Promise<{ value: T; retries: number }> {
-  const started = Date.now();
-  for (let n = 0; ; n++) {
-    try {
-      return { value: await attempt(n), retries: n };
-    } catch (err) {
-      const delay = Math.random() * Math.min(policy.capMs, policy.baseMs * 2 ** n);
-      const inTime = Date.now() + delay - started < policy.maxMs;
-      if (!isRetryable(err, dialect) || n >= policy.maxRetries || !inTime) {
-        throw err instanceof Error ? withRetryCount(err, n) : err;
-      }
-      onRetry();
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
 }
 
 // ---- the store ----------------------------------------------------------------------------
@@ -346,7 +306,7 @@ export class PgBankStore implements CountingBankStore {
   /** The retry loop, then classification of whatever it gave up on (keeping its retry count). */
   private async retrying<T>(attempt: () => Promise<T>): Promise<{ value: T; retries: number }> {
     try {
-      return await withRetries(this.opts.dialect, this.opts.retry, attempt, () => this.retryCount++);
+      return await withRetries(this.opts.retry, (err) => isRetryable(err, this.opts.dialect), attempt, () => this.retryCount++);
     } catch (err) {
       throw withRetryCount(classify(err, true, this.opts.dialect), retriesOf(err));
     }

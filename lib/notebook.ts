@@ -12,7 +12,7 @@ import { randomInt } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { planCell, describePlan, runCell, type CellPlan, type CellSpec } from './cells.ts';
 import { BankChecker } from './check/bank-checker.ts';
 import { checkFile } from './check/check-file.ts';
@@ -107,7 +107,9 @@ export class Notebook {
     // this removes their data directories after them.
     process.once('exit', () => rmSync(scratchDir, { recursive: true, force: true }));
     try {
-      this.cluster = await runtime.start({ params: this.params, scratchDir: this.scratchDir, log: (l) => this.log(`  ${l}`) });
+      this.cluster = await runtime.start({
+        params: this.params, scratchDir: this.scratchDir, resultsDir: this.dir, runId: `${this.name}-${basename(this.dir)}`, log: (l) => this.log(`  ${l}`),
+      });
     } catch (err) {
       console.error(`${this.name}: could not bring up ${runtime.name}: ${(err as Error).message}`);
       this.history.close();

@@ -39,7 +39,7 @@ interface Step {
 async function bench(runtime: Runtime): Promise<{ steps: Step[]; best: Step | undefined; valid: unknown }> {
   const scratchDir = await mkdtemp(join(tmpdir(), 'bankrun-bench-'));
   const history = new HistoryWriter(join(scratchDir, 'history.jsonl'));
-  const cluster = await runtime.start({ params, scratchDir, log: (l) => console.log(`  ${l}`) });
+  const cluster = await runtime.start({ params, scratchDir, resultsDir: scratchDir, runId: 'bench', log: (l) => console.log(`  ${l}`) });
   try {
     await setupAccounts(history, cluster.api, initialBalances({ accounts: params.accounts, initialBalance: params.balance }));
     const gen = new OpGenerator({ seed: params.seed, accounts: params.accounts, maxAmount: params.maxAmount, readShare: params.reads });

@@ -8,7 +8,10 @@ import { DEFAULTS } from '../lib/params.ts';
 import { embeddedMemory, embeddedPostgres } from '../lib/runtime/embedded.ts';
 
 const params = { ...DEFAULTS, timeoutMs: 2000 };
-const ctx = () => ({ params, scratchDir: mkdtempSync(join(tmpdir(), 'bankrun-runtime-')), log: () => undefined });
+const ctx = () => {
+  const scratchDir = mkdtempSync(join(tmpdir(), 'bankrun-runtime-'));
+  return { params, scratchDir, resultsDir: scratchDir, runId: 'test', log: () => undefined };
+};
 
 t.test('embedded PostgreSQL: kill, pause and stop are applied, verified and healed; network faults are unsupported', async (t) => {
   const cluster = await embeddedPostgres().start(ctx());

@@ -5,13 +5,11 @@ import {
   classify,
   classifyRead,
   create,
-  defaultRetryPolicy,
   isRetryable,
   PgBankStore,
   postgresDialect,
   sqlState,
   StatementTimeout,
-  withRetries,
 } from '../adapters/postgres.ts';
 import { DefiniteError, IndeterminateError, isCountingStore, retriesOf, type Transfer } from '../lib/store.ts';
 import { freePort, startPostgresNode } from '../lib/runtime/embedded-postgres.ts';
@@ -45,26 +43,6 @@ t.test('classification of errors (unit)', async (t) => {
   t.equal(classifyRead(serverError('57P01')).kind, 'definite', 'a failed read changed nothing');
   const d = new DefiniteError('already classified');
   t.equal(classify(d, true), d, 'classified errors pass through');
-});
-
-t.test('retry loop (unit)', async (t) => {
-  const policy = { ...defaultRetryPolicy, baseMs: 1, capMs: 2 };
-  let calls = 0;
-  let counted = 0;
-  const r = await withRetries(postgresDialect, policy, async () => {
-    if (++calls < 3) throw serverError('40001');
-    return 'done';
-  }, () => counted++);
-  t.same(r, { value: 'done', retries: 2 });
-  t.equal(counted, 2);
-  const boom = serverError('23514');
-  await t.rejects(withRetries(postgresDialect, policy, async () => { throw boom; }), boom, 'not retryable: thrown at once');
-  const err = await withRetries(postgresDialect, { ...policy, maxRetries: 4 }, async () => { throw serverError('40P01'); }).catch((e) => e);
-  t.equal(sqlState(err), '40P01');
-  t.equal(retriesOf(err), 4, 'gives up after maxRetries, count attached');
-  const start = Date.now();
-  await withRetries(postgresDialect, { ...policy, maxRetries: 1e6, maxMs: 50 }, async () => { throw serverError('40001'); }).catch(() => undefined);
-  t.ok(Date.now() - start < 1000, 'bounded in time too');
 });
 
 t.test('no server: transfers fail definitely, nothing crashes', async (t) => {

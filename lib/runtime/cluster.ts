@@ -19,6 +19,10 @@ export interface RuntimeContext {
   params: Params;
   /** A private (0700) scratch folder for this run (data directories, logs); removed after the run. */
   scratchDir: string;
+  /** The run's results folder, for files that belong with the report (the compose file). */
+  resultsDir: string;
+  /** A name for this run, unique enough to label what the runtime creates. */
+  runId: string;
   log: (line: string) => void;
 }
 

@@ -1,0 +1,95 @@
+// The compose file of one run, as plain data (rendered to YAML at the edge): N database nodes and
+// N API nodes paired one to one, on a network with a fixed subnet and static addresses, every
+// container, volume and network labelled. Paths are relative to the file's folder, so the copy
+// saved in results/<notebook>/<timestamp>/ brings the same cluster up by hand.
+import { posix } from 'node:path';
+import { stringify } from 'yaml';
+import type { DockerEngine, NodeAddress } from './engine-spec.ts';
+import { labels } from './labels.ts';
+
+export const API_PORT = 8080;
+/** The cluster's own private subnet; the API nodes also join a second network to publish their port. */
+export const SUBNET_PREFIX = '10.77.0';
+
+export interface ComposeOptions {
+  engine: DockerEngine;
+  nodes: number;
+  /** Run id, for labels. */
+  run: string;
+  /** From the compose file's folder to the repository root, e.g. "../../..". */
+  repoFromFile: string;
+  /** The API node's deadline for one store call. */
+  deadlineMs: number;
+}
+
+export function nodeAddresses(count: number): NodeAddress[] {
+  return Array.from({ length: count }, (_, i) => ({ name: `n${i + 1}`, number: i + 1, ip: `${SUBNET_PREFIX}.${11 + i}` }));
+}
+
+export function apiAddress(node: NodeAddress): string {
+  return `${SUBNET_PREFIX}.${111 + node.number - 1}`;
+}
+
+export const apiService = (node: NodeAddress) => `api${node.number}`;
+
+/** Odd counts only: a majority must survive a minority's failure, and an even count buys nothing. */
+export function refuseNodeCount(nodes: number): string | undefined {
+  if (Number.isInteger(nodes) && nodes >= 1 && nodes % 2 === 1 && nodes <= 9) return undefined;
+  return `--nodes ${nodes}: use an odd number from 1 to 9 (1, 3, 5, 7, 9). A cluster needs a majority to ` +
+    `make progress; with an even count one more node adds no failure it can survive.`;
+}
+
+export function composeFile(o: ComposeOptions): Record<string, unknown> {
+  const nodes = nodeAddresses(o.nodes);
+  const services: Record<string, unknown> = {};
+  const volumes: Record<string, unknown> = {};
+  for (const node of nodes) {
+    const db = o.engine.service(node, nodes);
+    services[node.name] = {
+      image: o.engine.imageTag,
+      build: { context: posix.join(o.repoFromFile, o.engine.imageContext) },
+      hostname: node.name,
+      command: db.command,
+      ...(db.environment ? { environment: db.environment } : {}),
+      healthcheck: db.healthcheck,
+      volumes: [`${node.name}-data:${o.engine.dataPath}`],
+      networks: { cluster: { ipv4_address: node.ip } },
+      labels: labels(o.run, 'db', node.name),
+    };
+    volumes[`${node.name}-data`] = { labels: labels(o.run, 'db', node.name) };
+    services[apiService(node)] = {
+      image: 'bankrun/api:node20',
+      build: { context: posix.join(o.repoFromFile, 'compose/api') },
+      hostname: apiService(node),
+      command: [
+        'node', '--import', 'tsx', '/bankrun/lib/api/main.ts',
+        '--name', node.name, '--adapter', o.engine.adapter,
+        '--config', JSON.stringify(o.engine.adapterConfig(node)),
+        '--port', String(API_PORT), '--host', '0.0.0.0', '--deadline-ms', String(o.deadlineMs),
+      ],
+      // The tester on the host reaches each API node on a port chosen by Docker, on loopback only.
+      ports: [`127.0.0.1::${API_PORT}`],
+      volumes: [`${o.repoFromFile}:/bankrun:ro`],
+      networks: { cluster: { ipv4_address: apiAddress(node) }, front: {} },
+      labels: labels(o.run, 'api', node.name),
+    };
+  }
+  return {
+    version: '3.8',
+    services,
+    networks: {
+      cluster: {
+        driver: 'bridge',
+        internal: true,
+        ipam: { config: [{ subnet: `${SUBNET_PREFIX}.0/24` }] },
+        labels: labels(o.run),
+      },
+      front: { driver: 'bridge', labels: labels(o.run) },
+    },
+    volumes,
+  };
+}
+
+export function renderCompose(doc: Record<string, unknown>): string {
+  return `# bankrun cluster — bring it up by hand: docker compose -f compose.yml -p bankrun up -d\n${stringify(doc)}`;
+}

@@ -1,0 +1,137 @@
+// The Docker runtime: one cluster of N database nodes and N API nodes with docker compose.
+// Bring-up: remove what earlier runs left (by label), write the compose file into the results
+// folder, `up --build` (an image whose Dockerfile changed is rebuilt), wait for every database
+// node's healthcheck and every API node's /health. After that everything goes through dockerode.
+import { writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { ApiClient } from '../../api/client.ts';
+import { nowNs, sleep } from '../../clock.ts';
+import type { Cluster, Runtime, RuntimeContext } from '../cluster.ts';
+import { removeLeftovers } from './cleanup.ts';
+import { API_PORT, composeFile, nodeAddresses, refuseNodeCount, renderCompose } from './compose-file.ts';
+import { dockerFaults } from './docker-faults.ts';
+import { compose, connectDocker, findCompose } from './engine.ts';
+import type { DockerEngine } from './engine-spec.ts';
+import { LABEL, PROJECT } from './labels.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const READY_TIMEOUT_MS = 180_000;
+
+export function dockerCluster(engine: DockerEngine): Runtime {
+  return {
+    name: `${engine.title} in Docker`,
+    refuse: (params) => refuseNodeCount(params.nodes),
+    start: (ctx) => start(engine, ctx),
+  };
+}
+
+async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster> {
+  const docker = await connectDocker();
+  const composeCmd = await findCompose();
+  const left = await removeLeftovers(docker);
+  if (left.containers.length + left.volumes.length + left.networks.length > 0) {
+    ctx.log(`removed what earlier runs left: ${left.containers.length} container(s), ${left.volumes.length} volume(s), ${left.networks.length} network(s)`);
+  }
+  const file = join(ctx.resultsDir, 'compose.yml');
+  const deadlineMs = Math.max(100, ctx.params.timeoutMs - 500);
+  const doc = composeFile({ engine, nodes: ctx.params.nodes, run: ctx.runId, repoFromFile: relative(ctx.resultsDir, REPO_ROOT) || '.', deadlineMs });
+  await writeFile(file, renderCompose(doc));
+  const down = () => compose(composeCmd, file, PROJECT, ['down', '-v', '--remove-orphans'], 120_000).catch(() => '');
+  try {
+    ctx.log(`${composeCmd.argv.join(' ')} ${composeCmd.version}: building images and starting ${ctx.params.nodes} + ${ctx.params.nodes} containers…`);
+    await compose(composeCmd, file, PROJECT, ['up', '-d', '--build']);
+    const nodes = nodeAddresses(ctx.params.nodes);
+    const containers = await containersOf(docker, ctx.runId);
+    await Promise.all(nodes.map((n) => waitHealthy(docker, containers.db.get(n.name)!, n.name, ctx.log)));
+    const api = await Promise.all(nodes.map(async (n) => {
+      const url = await publishedUrl(docker, containers.api.get(n.name)!);
+      return new ApiClient({ name: n.name, url, timeoutMs: ctx.params.timeoutMs });
+    }));
+    await Promise.all(api.map((a) => waitApi(a)));
+    return {
+      nodes: nodes.map((n) => n.name),
+      api,
+      faults: dockerFaults(docker, containers.db, nodes, (id, name) => waitHealthy(docker, id, name, () => undefined)),
+      environment: {
+        database: engine.title,
+        nodes: `${ctx.params.nodes} database nodes + ${ctx.params.nodes} API nodes, Docker (${composeCmd.argv.join(' ')} ${composeCmd.version})`,
+        ...engine.settings,
+      },
+      async close() {
+        await Promise.all(api.map((a) => a.close()));
+        await down();
+        await removeLeftovers(docker);
+      },
+    };
+  } catch (err) {
+    // A half-started cluster is torn down; its compose file stays in the results folder.
+    await down();
+    throw err;
+  }
+}
+
+interface RunContainers {
+  db: Map<string, string>;
+  api: Map<string, string>;
+}
+
+async function containersOf(docker: Docker, run: string): Promise<RunContainers> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.project}=${PROJECT}`, `${LABEL.run}=${run}`] } });
+  const out: RunContainers = { db: new Map(), api: new Map() };
+  for (const c of list) {
+    const role = c.Labels[LABEL.role];
+    const node = c.Labels[LABEL.node];
+    if (node && (role === 'db' || role === 'api')) out[role].set(node, c.Id);
+  }
+  return out;
+}
+
+/** A named wait with a deadline: on timeout it says which node, what was awaited, and its log tail. */
+export async function waitHealthy(docker: Docker, id: string, name: string, log: (l: string) => void, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  const t0 = nowNs();
+  let state = 'unknown';
+  while ((nowNs() - t0) / 1e6 < timeoutMs) {
+    const info = await docker.getContainer(id).inspect();
+    state = info.State.Health?.Status ?? info.State.Status;
+    if (state === 'healthy') {
+      log(`${name}: healthy after ${((nowNs() - t0) / 1e9).toFixed(1)} s`);
+      return;
+    }
+    if (!info.State.Running && !info.State.Restarting) break;
+    await sleep(250);
+  }
+  const logs = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 20 }).catch(() => Buffer.from(''));
+  throw new Error(`${name}: not healthy after ${((nowNs() - t0) / 1e9).toFixed(0)} s (state: ${state}); its last log lines:\n${stripDockerFrames(logs)}`);
+}
+
+async function publishedUrl(docker: Docker, id: string): Promise<string> {
+  const info = await docker.getContainer(id).inspect();
+  const binding = info.NetworkSettings.Ports[`${API_PORT}/tcp`]?.[0];
+  if (!binding) throw new Error(`API container ${info.Name} has no published port ${API_PORT}`);
+  return `http://127.0.0.1:${binding.HostPort}`;
+}
+
+async function waitApi(api: ApiClient, timeoutMs = 60_000): Promise<void> {
+  const t0 = nowNs();
+  let last = '';
+  while ((nowNs() - t0) / 1e6 < timeoutMs) {
+    const r = await api.health();
+    if (r.type === 'ok') return;
+    last = r.error ?? r.type;
+    await sleep(250);
+  }
+  throw new Error(`API node ${api.name} (${api.url}) not healthy after ${timeoutMs / 1000} s: ${last}`);
+}
+
+/** Docker multiplexes stdout and stderr with 8-byte frame headers; keep just the text. */
+function stripDockerFrames(buf: Buffer): string {
+  const out: string[] = [];
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + size).toString('utf8'));
+    i += 8 + size;
+  }
+  return (out.length ? out.join('') : buf.toString('utf8')).trimEnd();
+}

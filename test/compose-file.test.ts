@@ -1,0 +1,56 @@
+// The compose file a docker run writes, checked structurally for 3, 5 and 7 nodes: pairing,
+// addresses, labels, volumes, healthchecks, and paths relative to the file.
+import t from 'tap';
+import { parse } from 'yaml';
+import { composeFile, nodeAddresses, refuseNodeCount, renderCompose } from '../lib/runtime/docker/compose-file.ts';
+import { etcd } from '../lib/runtime/docker/engines/etcd.ts';
+import { LABEL } from '../lib/runtime/docker/labels.ts';
+
+type Service = {
+  labels: Record<string, string>;
+  networks: Record<string, { ipv4_address?: string }>;
+  volumes: string[];
+  command: string[];
+  healthcheck?: { test: string[] };
+  ports?: string[];
+  build: { context: string };
+};
+
+for (const n of [3, 5, 7]) {
+  t.test(`etcd at ${n} nodes: ${n} database nodes and ${n} API nodes, paired, labelled`, async (t) => {
+    const doc = parse(renderCompose(composeFile({ engine: etcd(), nodes: n, run: 'r1', repoFromFile: '../../..', deadlineMs: 4500 }))) as {
+      services: Record<string, Service>;
+      networks: Record<string, { internal?: boolean; labels: Record<string, string> }>;
+      volumes: Record<string, { labels: Record<string, string> }>;
+    };
+    const names = Object.keys(doc.services);
+    t.equal(names.length, 2 * n);
+    const ips = new Set<string>();
+    for (const node of nodeAddresses(n)) {
+      const db = doc.services[node.name]!;
+      const api = doc.services[`api${node.number}`]!;
+      t.same([db.labels[LABEL.project], db.labels[LABEL.role], db.labels[LABEL.node], db.labels[LABEL.run]], ['bankrun', 'db', node.name, 'r1']);
+      t.same([api.labels[LABEL.role], api.labels[LABEL.node]], ['api', node.name], `api${node.number} is paired with ${node.name}`);
+      t.equal(db.networks.cluster!.ipv4_address, node.ip);
+      ips.add(db.networks.cluster!.ipv4_address!);
+      ips.add(api.networks.cluster!.ipv4_address!);
+      t.ok(db.healthcheck?.test.includes('endpoint'), 'a healthcheck');
+      t.same(db.volumes, [`${node.name}-data:/var/lib/etcd`], 'a named volume per node');
+      t.ok(doc.volumes[`${node.name}-data`]!.labels[LABEL.project] === 'bankrun', 'the volume is labelled');
+      const config = JSON.parse(api.command[api.command.indexOf('--config') + 1]!);
+      t.same(config.endpoints, `http://${node.ip}:2379`, 'the API node is configured with its own node only');
+      t.same(api.ports, ['127.0.0.1::8080'], 'published on loopback only');
+      t.equal(api.build.context, '../../../compose/api', 'paths are relative to the compose file');
+      const cluster = db.command[db.command.indexOf('--initial-cluster') + 1]!;
+      t.equal(cluster.split(',').length, n, 'every member in the initial cluster');
+    }
+    t.equal(ips.size, 2 * n, 'every address distinct');
+    t.equal(doc.networks.cluster!.internal, true, 'the cluster network has no way out');
+    t.ok(Object.values(doc.networks).every((net) => net.labels[LABEL.project] === 'bankrun'));
+  });
+}
+
+t.test('node counts: odd ones are accepted, even ones refused with the reason', async (t) => {
+  for (const n of [1, 3, 5, 7, 9]) t.equal(refuseNodeCount(n), undefined);
+  for (const n of [2, 4, 6, 0, 11]) t.match(refuseNodeCount(n), /odd number .* majority/);
+});

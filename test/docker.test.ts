@@ -1,0 +1,64 @@
+// The Docker runtime on a real engine: the cleanup preamble removes bankrun's leftovers and
+// nothing else; the etcd notebook brings up 3 members with their API nodes, applies each fault
+// it can, reports the ones it cannot as unsupported, and leaves nothing bankrun-labelled behind.
+// Skipped, with the reason, where no Docker engine answers (CI starts one: scripts/docker/engine.sh).
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { removeLeftovers } from '../lib/runtime/docker/cleanup.ts';
+import { LABEL, PROJECT, labels } from '../lib/runtime/docker/labels.ts';
+
+const run = promisify(execFile);
+const docker = new Docker();
+const engine = await docker.ping().then(() => true, () => false);
+if (!engine) t.plan(0, 'no Docker engine answers on /var/run/docker.sock (start one with scripts/docker/engine.sh start)');
+
+const ours = () => docker.listContainers({ all: true, filters: { label: [`${LABEL.project}=${PROJECT}`] } });
+
+if (engine) {
+  t.test('the cleanup preamble removes bankrun-labelled containers and volumes, and nothing else', async (t) => {
+    const image = 'debian:bookworm-slim';
+    const foreignVolume = await docker.createVolume({ Name: 'not-bankrun-volume' });
+    const foreign = await docker.createContainer({ Image: image, Cmd: ['sleep', '600'], name: 'not-bankrun', HostConfig: { Binds: ['not-bankrun-volume:/data'] } });
+    await foreign.start();
+    t.teardown(async () => {
+      await foreign.remove({ force: true }).catch(() => undefined);
+      await docker.getVolume('not-bankrun-volume').remove().catch(() => undefined);
+    });
+    await docker.createVolume({ Name: 'bankrun-leftover-volume', Labels: labels('old-run', 'db', 'n1') });
+    const leftover = await docker.createContainer({
+      Image: image, Cmd: ['sleep', '600'], name: 'bankrun-leftover', Labels: labels('old-run', 'db', 'n1'),
+      HostConfig: { Binds: ['bankrun-leftover-volume:/data'] },
+    });
+    await leftover.start();
+    const exited = await docker.createContainer({ Image: image, Cmd: ['true'], name: 'bankrun-exited', Labels: labels('old-run', 'api', 'n1') });
+
+    const removed = await removeLeftovers(docker);
+    t.ok(removed.containers.includes('bankrun-leftover') && removed.containers.includes('bankrun-exited'), 'running and exited leftovers removed');
+    t.ok(removed.volumes.includes('bankrun-leftover-volume'), 'their volume removed');
+    t.equal((await foreign.inspect()).State.Running, true, 'the foreign container is still running');
+    t.ok(await docker.getVolume(foreignVolume.name).inspect(), 'the foreign volume is still there');
+    t.same(await ours(), [], 'no bankrun container left');
+    await t.rejects(exited.inspect(), 'the exited one is gone too');
+  });
+
+  t.test('etcd, 3 members: faults applied and verified, unsupported ones reported, nothing left behind', async (t) => {
+    const out = mkdtempSync(join(tmpdir(), 'bankrun-etcd-'));
+    const r = await run('npx', ['tsx', 'notebooks/etcd-3node.ts', '--out', out, '--duration', '8s', '--fault-for', '3s', '--seed', '3'], { timeout: 900_000 })
+      .then((x) => ({ code: 0, ...x }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+    t.equal(r.code, 0, `exit 0\n${r.stdout}\n${r.stderr}`);
+    t.match(r.stdout, /✅ valid/);
+    const dir = join(out, 'etcd-3node', readdirSync(join(out, 'etcd-3node'))[0]!);
+    t.ok(existsSync(join(dir, 'compose.yml')), 'the compose file is saved with the results');
+    const schedule = JSON.parse(readFileSync(join(dir, 'schedule.json'), 'utf8')) as { cell: string; faults: { kind: string; status: string; verified: boolean; detail?: string }[] }[];
+    const byKind = Object.fromEntries(schedule.flatMap((c) => c.faults).map((f) => [f.kind, f]));
+    for (const kind of ['kill', 'pause']) t.same([byKind[kind]?.status, byKind[kind]?.verified], ['applied', true], `${kind} applied and verified`);
+    t.equal(byKind.latency?.status, 'unsupported', 'latency is reported unsupported where the kernel has no netem');
+    t.match(readFileSync(join(dir, 'report.md'), 'utf8'), /unsupported/);
+    t.same(await ours(), [], 'nothing bankrun-labelled is left');
+  });
+}
