@@ -22,7 +22,7 @@ t.test('embedded PostgreSQL: kill, pause and stop are applied, verified and heal
   t.equal((await api.setup({ a: 10, b: 0 })).type, 'ok');
 
   for (const kind of ['kill', 'pause', 'stop'] as const) {
-    t.same(cluster.faults.support(kind), { ok: true }, `${kind} is supported`);
+    t.same(await cluster.faults.support(kind), { ok: true }, `${kind} is supported`);
     t.match(await cluster.faults.apply(kind, 'n1'), /.+/, `${kind} applied and verified`);
     const during = await api.transfer({ id: `during-${kind}`, from: 'a', to: 'b', amount: 1 });
     t.not(during.type, 'ok', `no transfer succeeds while n1 is under ${kind} (${during.type} ${during.error ?? ''})`);
@@ -31,7 +31,7 @@ t.test('embedded PostgreSQL: kill, pause and stop are applied, verified and heal
     t.equal(after.type, 'ok', `transfers work again after ${kind} is healed`);
   }
   for (const kind of ['partition', 'loss', 'bandwidth', 'latency'] as const) {
-    const support = cluster.faults.support(kind);
+    const support = await cluster.faults.support(kind);
     t.equal(support.ok, false, `${kind} is not supported here`);
     if (!support.ok) t.match(support.reason, /Docker runtime/);
   }
@@ -50,7 +50,7 @@ t.test('closing the cluster stops the database and the API node', async (t) => {
 t.test('the memory runtime has nothing to fault and says so', async (t) => {
   const cluster = await embeddedMemory().start(ctx());
   t.teardown(() => cluster.close());
-  const support = cluster.faults.support('kill');
+  const support = await cluster.faults.support('kill');
   t.equal(support.ok, false);
   if (!support.ok) t.match(support.reason, /no database node to fault/);
 });

@@ -19,7 +19,8 @@ export type Support = { ok: true } | { ok: false; reason: string };
  * verified (e.g. "process group gone") and reject when it could not be applied or verified.
  */
 export interface FaultDriver {
-  support(kind: FaultKind): Support;
+  /** Whether this runtime can apply `kind` here; may ask the machine (is there netem?). */
+  support(kind: FaultKind): Support | Promise<Support>;
   apply(kind: FaultKind, node: string): Promise<string>;
   heal(kind: FaultKind, node: string): Promise<string>;
 }

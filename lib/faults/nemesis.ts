@@ -31,7 +31,7 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
     kind: plan.kind, targets: [], plannedAtMs: plan.atMs, plannedForMs: plan.forMs, status: 'failed', verified: false,
   };
   const sinceStartMs = () => (nowNs() - ctx.cellStartNs) / 1e6;
-  const support = ctx.driver.support(plan.kind);
+  const support = await ctx.driver.support(plan.kind);
   if (!support.ok) {
     record.status = 'unsupported';
     record.detail = support.reason;

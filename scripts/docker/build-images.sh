@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build bankrun's images from compose/*/Dockerfile, tagged bankrun/NAME:latest.
+# Build bankrun's images from compose/*/Dockerfile, tagged bankrun/NAME:VERSION (the tag the Docker
+# runtime's compose file names: lib/runtime/docker) and bankrun/NAME:latest.
 #
 #   scripts/docker/build-images.sh [--force] [NAME...]     NAME: etcd nettools api postgres galera (default: all)
 #
@@ -31,15 +32,20 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 "$DOCKER" info >/dev/null 2>&1 || { echo "build-images: no Docker engine answers (scripts/docker/engine.sh start)" >&2; exit 1; }
 
 T_ALL=$(now)
+version_of() {
+  case $1 in
+    etcd) echo 3.4 ;; api) echo node20 ;; postgres) echo 15 ;; galera) echo 10.11 ;; *) echo latest ;;
+  esac
+}
 for name in "${NAMES[@]}"; do
-  tag=bankrun/$name:latest
+  tag=bankrun/$name:$(version_of "$name")
   if [ "$FORCE" = 0 ] && "$DOCKER" image inspect "$tag" >/dev/null 2>&1; then
     echo "build-images: $tag exists, skipped"
     continue
   fi
   log=$(mktemp /tmp/bankrun-build-$name.XXXXXX.log)
   t0=$(now)
-  if ! "$DOCKER" build -t "$tag" "compose/$name" >"$log" 2>&1; then
+  if ! "$DOCKER" build -t "$tag" -t "bankrun/$name:latest" "compose/$name" >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "build-images: $tag failed (full log $log)" >&2
     exit 1

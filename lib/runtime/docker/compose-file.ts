@@ -10,6 +10,7 @@ import { labels } from './labels.ts';
 export const API_PORT = 8080;
 /** The cluster's own private subnet; the API nodes also join a second network to publish their port. */
 export const SUBNET_PREFIX = '10.77.0';
+export const FRONT_PREFIX = '10.77.1';
 
 export interface ComposeOptions {
   engine: DockerEngine;
@@ -74,8 +75,18 @@ export function composeFile(o: ComposeOptions): Record<string, unknown> {
       labels: labels(o.run, 'api', node.name),
     };
   }
+  // Built with the cluster by `up --build` (so it is never stale); it only prints and exits.
+  // The nemesis starts it per fault in a database container's network namespace.
+  services.nettools = {
+    image: 'bankrun/nettools:latest',
+    build: { context: posix.join(o.repoFromFile, 'compose/nettools') },
+    command: ['true'],
+    network_mode: 'none',
+    labels: labels(o.run, 'nettools'),
+  };
   return {
-    version: '3.8',
+    // 2.4: the newest format Compose v1 reads with static addresses; Compose v2 reads it too.
+    version: '2.4',
     services,
     networks: {
       cluster: {
@@ -84,7 +95,8 @@ export function composeFile(o: ComposeOptions): Record<string, unknown> {
         ipam: { config: [{ subnet: `${SUBNET_PREFIX}.0/24` }] },
         labels: labels(o.run),
       },
-      front: { driver: 'bridge', labels: labels(o.run) },
+      // Ports publish only from a network with a way out: the API nodes' second network.
+      front: { driver: 'bridge', ipam: { config: [{ subnet: `${FRONT_PREFIX}.0/24` }] }, labels: labels(o.run) },
     },
     volumes,
   };

@@ -1,6 +1,7 @@
 // Faults on database containers through the Docker API, each verified from the container's
 // state: kill (SIGKILL, restarted with the same volume at heal), stop/start, pause/unpause.
-// Network faults run nftables/tc inside the target's network namespace (net-faults.ts).
+// Network faults run nftables/tc inside the target's network namespace (net-faults.ts); a
+// container that is not running has no namespace to put them in, so they need it running.
 import type Docker from 'dockerode';
 import type { FaultDriver, FaultKind, Support } from '../../faults/kinds.ts';
 import type { NodeAddress } from './engine-spec.ts';
@@ -10,6 +11,7 @@ export function dockerFaults(
   docker: Docker,
   containers: ReadonlyMap<string, string>,
   nodes: readonly NodeAddress[],
+  run: string,
   waitHealthy: (id: string, name: string) => Promise<void>,
 ): FaultDriver {
   const container = (node: string) => {
@@ -18,11 +20,11 @@ export function dockerFaults(
     return docker.getContainer(id);
   };
   const state = async (node: string) => (await container(node).inspect()).State;
-  const net = networkFaults(docker, containers, nodes);
+  const net = networkFaults(docker, containers, nodes, run);
 
   const signalKinds: readonly FaultKind[] = ['kill', 'stop', 'pause'];
   return {
-    support(kind): Support {
+    support(kind): Support | Promise<Support> {
       return signalKinds.includes(kind) ? { ok: true } : net.support(kind);
     },
     async apply(kind, node) {

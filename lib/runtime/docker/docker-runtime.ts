@@ -15,6 +15,7 @@ import { dockerFaults } from './docker-faults.ts';
 import { compose, connectDocker, findCompose } from './engine.ts';
 import type { DockerEngine } from './engine-spec.ts';
 import { LABEL, PROJECT } from './labels.ts';
+import { demuxLogs } from './logs.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const READY_TIMEOUT_MS = 180_000;
@@ -53,7 +54,7 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
     return {
       nodes: nodes.map((n) => n.name),
       api,
-      faults: dockerFaults(docker, containers.db, nodes, (id, name) => waitHealthy(docker, id, name, () => undefined)),
+      faults: dockerFaults(docker, containers.db, nodes, ctx.runId, (id, name) => waitHealthy(docker, id, name, () => undefined)),
       environment: {
         database: engine.title,
         nodes: `${ctx.params.nodes} database nodes + ${ctx.params.nodes} API nodes, Docker (${composeCmd.argv.join(' ')} ${composeCmd.version})`,
@@ -103,7 +104,7 @@ export async function waitHealthy(docker: Docker, id: string, name: string, log:
     await sleep(250);
   }
   const logs = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 20 }).catch(() => Buffer.from(''));
-  throw new Error(`${name}: not healthy after ${((nowNs() - t0) / 1e9).toFixed(0)} s (state: ${state}); its last log lines:\n${stripDockerFrames(logs)}`);
+  throw new Error(`${name}: not healthy after ${((nowNs() - t0) / 1e9).toFixed(0)} s (state: ${state}); its last log lines:\n${demuxLogs(logs).trimEnd()}`);
 }
 
 async function publishedUrl(docker: Docker, id: string): Promise<string> {
@@ -123,15 +124,4 @@ async function waitApi(api: ApiClient, timeoutMs = 60_000): Promise<void> {
     await sleep(250);
   }
   throw new Error(`API node ${api.name} (${api.url}) not healthy after ${timeoutMs / 1000} s: ${last}`);
-}
-
-/** Docker multiplexes stdout and stderr with 8-byte frame headers; keep just the text. */
-function stripDockerFrames(buf: Buffer): string {
-  const out: string[] = [];
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const size = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + size).toString('utf8'));
-    i += 8 + size;
-  }
-  return (out.length ? out.join('') : buf.toString('utf8')).trimEnd();
 }

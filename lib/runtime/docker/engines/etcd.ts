@@ -21,8 +21,8 @@ export function etcd(options: EtcdOptions = {}): DockerEngine {
     adapter: 'etcd',
     settings: { reads, 'write durability': 'fsync on every commit (etcd default)' },
     service: (node, all) => ({
+      // The image's entrypoint is etcd: these are its flags.
       command: [
-        'etcd',
         '--name', node.name,
         '--data-dir', '/var/lib/etcd/data',
         '--listen-client-urls', `http://0.0.0.0:${CLIENT_PORT}`,
