@@ -1,6 +1,7 @@
 // etcd 3.4, three members (or --nodes 5, 7), each with its API node, under Docker. Steady load,
-// then a member killed (kill -9) and restarted with its data, then a member paused; every
-// acknowledged transfer must survive, and no money may appear, vanish or go negative.
+// then one fault per cell: a member killed (kill -9) and restarted with its data, paused,
+// isolated, a minority split from the majority, packet loss, a bandwidth limit, added latency.
+// Every acknowledged transfer must survive, and no money may appear, vanish or go negative.
 //
 //   npx tsx notebooks/etcd-3node.ts                       # needs a Docker engine
 //   npx tsx notebooks/etcd-3node.ts --duration 20s --nodes 5
@@ -17,7 +18,9 @@ await nb.run(cell('steady'));
 await nb.run(cell('kill -9 n1 and restart', { fault: faults.kill(target.node(1)) }));
 await nb.run(cell('pause n1', { fault: faults.pause(target.node(1)) }));
 await nb.run(cell('isolate n1', { fault: faults.partition(target.node(1)) }));
+await nb.run(cell('minority | majority split', { fault: faults.partition(target.minority()) }));
 await nb.run(cell('packet loss on n1', { fault: faults.loss(target.node(1)) }));
+await nb.run(cell('bandwidth limit on n1', { fault: faults.bandwidth(target.node(1)) }));
 await nb.run(cell('latency on n1', { fault: faults.latency(target.node(1)) }));
 
 await nb.report();

@@ -23,10 +23,10 @@ t.test('embedded PostgreSQL: kill, pause and stop are applied, verified and heal
 
   for (const kind of ['kill', 'pause', 'stop'] as const) {
     t.same(await cluster.faults.support(kind), { ok: true }, `${kind} is supported`);
-    t.match(await cluster.faults.apply(kind, 'n1'), /.+/, `${kind} applied and verified`);
+    t.match(await cluster.faults.apply(kind, 'n1', ['n1']), /.+/, `${kind} applied and verified`);
     const during = await api.transfer({ id: `during-${kind}`, from: 'a', to: 'b', amount: 1 });
     t.not(during.type, 'ok', `no transfer succeeds while n1 is under ${kind} (${during.type} ${during.error ?? ''})`);
-    t.match(await cluster.faults.heal(kind, 'n1'), /.+/, `${kind} healed`);
+    t.match(await cluster.faults.heal(kind, 'n1', ['n1']), /.+/, `${kind} healed`);
     const after = await api.transfer({ id: `after-${kind}`, from: 'a', to: 'b', amount: 1 });
     t.equal(after.type, 'ok', `transfers work again after ${kind} is healed`);
   }

@@ -108,4 +108,21 @@ t.test('targets resolve to node names; a missing node is a clear error', async (
   t.same(resolveTarget(target.all(), nodes, () => 0), nodes);
   t.same(resolveTarget(target.random(), nodes, () => 1), ['n2']);
   t.throws(() => resolveTarget(target.node(4), nodes, () => 0), /n4 does not exist: the cluster has 3 node/);
+  const five = ['n1', 'n2', 'n3', 'n4', 'n5'];
+  const minority = resolveTarget(target.minority(), five, (n) => n - 1);
+  t.equal(minority.length, 2, 'a minority of 5 is 2');
+  t.ok(minority.every((m) => five.includes(m)) && new Set(minority).size === 2, `distinct nodes: ${minority}`);
+  t.same(resolveTarget(target.minority(), nodes, () => 0), ['n1'], 'a minority of 3 is 1');
+});
+
+t.test('every target of a fault is told the whole group it belongs to (a partition cuts the group off)', async (t) => {
+  const groups: string[] = [];
+  const driver: FaultDriver = {
+    support: () => ({ ok: true }),
+    apply: async (_kind, node, group) => { groups.push(`${node}:${group.join(',')}`); return 'ok'; },
+    heal: async () => 'healed',
+  };
+  const { ctx } = context(driver);
+  await runFault({ kind: 'partition', target: target.minority(), atMs: 0, forMs: 10 }, { ...ctx, nodes: ['n1', 'n2', 'n3', 'n4', 'n5'], pick: () => 0 });
+  t.same(groups.sort(), ['n1:n1,n2', 'n2:n1,n2']);
 });

@@ -48,7 +48,7 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
   record.targets = targets;
   const startedMs = sinceStartMs();
   note(ctx, plan.kind, 'invoke', { targets, phase: 'start' });
-  const results = await Promise.allSettled(targets.map((node) => ctx.driver.apply(plan.kind, node)));
+  const results = await Promise.allSettled(targets.map((node) => ctx.driver.apply(plan.kind, node, targets)));
   const hit = targets.filter((_, i) => results[i]!.status === 'fulfilled');
   const missed = targets.flatMap((node, i) => {
     const r = results[i]!;
@@ -77,7 +77,7 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
 
 async function heal(kind: FaultKind, targets: string[], record: FaultRecord, ctx: NemesisContext, sinceStartMs: () => number) {
   note(ctx, kind, 'invoke', { targets, phase: 'heal' });
-  const healed = await Promise.allSettled(targets.map((node) => ctx.driver.heal(kind, node)));
+  const healed = await Promise.allSettled(targets.map((node) => ctx.driver.heal(kind, node, targets)));
   const failures = rejections(healed);
   if (failures.length === 0) {
     record.healedAtMs = sinceStartMs();

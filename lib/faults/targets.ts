@@ -3,13 +3,16 @@
 export type Target =
   | { kind: 'node'; number: number }
   | { kind: 'random' }
-  | { kind: 'all' };
+  | { kind: 'all' }
+  /** The smaller side of a split: ⌊n/2⌋ nodes drawn from the seed. */
+  | { kind: 'minority' };
 
 export const target = {
   /** Node number `n`, counting from 1 (n1, n2, …). */
   node: (n: number): Target => ({ kind: 'node', number: n }),
   random: (): Target => ({ kind: 'random' }),
   all: (): Target => ({ kind: 'all' }),
+  minority: (): Target => ({ kind: 'minority' }),
 };
 
 export function describeTarget(t: Target): string {
@@ -28,5 +31,11 @@ export function resolveTarget(t: Target, nodes: readonly string[], pick: (n: num
       return [nodes[pick(nodes.length)]!];
     case 'all':
       return [...nodes];
+    case 'minority': {
+      const pool = [...nodes];
+      const chosen: string[] = [];
+      while (chosen.length < Math.floor(nodes.length / 2)) chosen.push(pool.splice(pick(pool.length), 1)[0]!);
+      return chosen.sort();
+    }
   }
 }

@@ -27,8 +27,8 @@ export function dockerFaults(
     support(kind): Support | Promise<Support> {
       return signalKinds.includes(kind) ? { ok: true } : net.support(kind);
     },
-    async apply(kind, node) {
-      if (!signalKinds.includes(kind)) return net.apply(kind, node);
+    async apply(kind, node, group) {
+      if (!signalKinds.includes(kind)) return net.apply(kind, node, group);
       const before = await state(node);
       if (!before.Running || before.Paused) throw new Error(`${node} is not running, so there is nothing to ${kind}`);
       if (kind === 'kill') {
@@ -49,8 +49,8 @@ export function dockerFaults(
       if (!(await state(node)).Paused) throw new Error(`${node} not paused after docker pause`);
       return 'paused (cgroup freezer); container state Paused';
     },
-    async heal(kind, node) {
-      if (!signalKinds.includes(kind)) return net.heal(kind, node);
+    async heal(kind, node, group) {
+      if (!signalKinds.includes(kind)) return net.heal(kind, node, group);
       if (kind === 'pause') {
         await container(node).unpause();
         if ((await state(node)).Paused) throw new Error(`${node} still paused after unpause`);

@@ -49,18 +49,20 @@ export function networkFaults(docker: Docker, containers: ReadonlyMap<string, st
     return r.output;
   }
 
-  const peersOf = (node: string) => nodes.filter((n) => n.name !== node).map((n) => n.ip);
+  /** The other side of a partition: every database node outside the group that is cut off. */
+  const otherSide = (group: readonly string[]) => nodes.filter((n) => !group.includes(n.name)).map((n) => n.ip);
 
-  const scripts: Record<string, { apply: (node: string) => string; verify: string; verifyText: RegExp; heal: string; describe: (node: string) => string }> = {
+  type Script = { apply: (group: readonly string[]) => string; verify: string; verifyText: RegExp; heal: string; describe: (group: readonly string[]) => string };
+  const scripts: Record<string, Script> = {
     partition: {
-      apply: (node) => {
-        const peers = peersOf(node).join(', ');
+      apply: (group) => {
+        const peers = otherSide(group).join(', ');
         return `nft 'table inet bankrun_partition { chain input { type filter hook input priority -10; policy accept; ip saddr { ${peers} } counter drop; } ; chain output { type filter hook output priority -10; policy accept; ip daddr { ${peers} } counter drop; } ; }'`;
       },
       verify: 'nft list table inet bankrun_partition',
       verifyText: /drop/,
       heal: "nft 'add table inet bankrun_partition; delete table inet bankrun_partition'",
-      describe: (node) => `traffic to and from ${peersOf(node).join(', ')} dropped (nftables)`,
+      describe: (group) => `traffic to and from ${otherSide(group).join(', ')} dropped (nftables)`,
     },
     loss: {
       apply: () => `nft 'table inet bankrun_loss { chain input { type filter hook input priority -10; policy accept; iifname != "lo" numgen random mod 100 < ${LOSS_PERCENT} counter drop; } ; chain output { type filter hook output priority -10; policy accept; oifname != "lo" numgen random mod 100 < ${LOSS_PERCENT} counter drop; } ; }'`,
@@ -99,12 +101,13 @@ export function networkFaults(docker: Docker, containers: ReadonlyMap<string, st
       netem ??= probeNetem();
       return netem;
     },
-    async apply(kind, node) {
+    async apply(kind, node, group) {
       const s = scripts[kind]!;
-      await must(node, s.apply(node), kind);
+      if (kind === 'partition' && otherSide(group).length === 0) throw new Error('a partition needs nodes on both sides');
+      await must(node, s.apply(group), kind);
       const listed = await must(node, s.verify, `verifying ${kind}`);
       if (!s.verifyText.test(listed)) throw new Error(`${kind} on ${node}: not found after applying it:\n${listed}`);
-      return s.describe(node);
+      return s.describe(group);
     },
     async heal(kind, node) {
       const s = scripts[kind]!;
