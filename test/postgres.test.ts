@@ -12,7 +12,8 @@ import {
   StatementTimeout,
 } from '../adapters/postgres.ts';
 import { DefiniteError, IndeterminateError, isCountingStore, retriesOf, type Transfer } from '../lib/store.ts';
-import { freePort, startPostgresNode } from '../lib/runtime/embedded-postgres.ts';
+import { startPostgresNode } from '../lib/runtime/embedded-postgres.ts';
+import { freePort } from '../lib/runtime/local-processes.ts';
 import { accounts, applyLedger, outcomeOf, storeContract, total } from './helpers/store-contract.ts';
 
 /** A server error as `pg` builds it (severity + SQLSTATE). */

