@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { create } from '../adapters/postgres.ts';
 import type { BankStore, Transfer } from '../lib/store.ts';
-import { startPostgresNode, type PostgresNode } from '../lib/runtime/embedded-postgres.ts';
+import { startPostgresNode } from '../lib/runtime/embedded-postgres.ts';
 import { accounts, applyLedger, outcomeOf, total, type Outcome } from './helpers/store-contract.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

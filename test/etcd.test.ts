@@ -23,7 +23,7 @@ import {
   ruleFor,
   WRITE_ERRORS,
 } from '../adapters/etcd.ts';
-import { DefiniteError, IndeterminateError, isCountingStore, retriesOf, type Transfer } from '../lib/store.ts';
+import { DefiniteError, IndeterminateError, isCountingStore, type Transfer } from '../lib/store.ts';
 import { freePort } from '../lib/runtime/local-processes.ts';
 import { ETCD_MISSING, etcdInstalled, startEtcdNode } from '../lib/runtime/local-etcd.ts';
 import { accounts, applyLedger, outcomeOf, storeContract, total, type Outcome } from './helpers/store-contract.ts';

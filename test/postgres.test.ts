@@ -7,11 +7,10 @@ import {
   create,
   isRetryable,
   PgBankStore,
-  postgresDialect,
   sqlState,
   StatementTimeout,
 } from '../adapters/postgres.ts';
-import { DefiniteError, IndeterminateError, isCountingStore, retriesOf, type Transfer } from '../lib/store.ts';
+import { DefiniteError, IndeterminateError, isCountingStore, type Transfer } from '../lib/store.ts';
 import { startPostgresNode } from '../lib/runtime/embedded-postgres.ts';
 import { freePort } from '../lib/runtime/local-processes.ts';
 import { accounts, applyLedger, outcomeOf, storeContract, total } from './helpers/store-contract.ts';

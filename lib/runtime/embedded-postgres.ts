@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { sleep } from '../clock.ts';
-import { descendants, forgetOnExit, freePort, isAlive, killOnExit, procInfo, procState, signalProc, signalSync, waitFor, type Proc } from './local-processes.ts';
+import { descendants, forgetOnExit, freePort, isAlive, killOnExit, procInfo, procState, signalProc, signalSync, spawnServer, waitFor, type Proc } from './local-processes.ts';
 
 /** What callers need to know about one running node (name 'n1', url, pids, files). */
 export interface PostgresNodeInfo {
@@ -101,21 +101,11 @@ export class PostgresNode implements PostgresNodeInfo {
   async start(): Promise<void> {
     if (this.isRunning()) throw new Error(`${this.name}: already running (pid ${this.child?.pid})`);
     const { postgres } = await binaries();
-    const logFd = fs.openSync(this.logPath, 'a');
-    try {
-      this.child = spawn(postgres, this.serverArgs(), {
-        detached: true, // own process group: faults signal the node, never the tester
-        stdio: ['ignore', logFd, logFd],
-        cwd: this.dataDir,
-        env: { ...process.env, LC_MESSAGES: 'C' },
-        ...postgresIds(),
-      });
-    } finally {
-      fs.closeSync(logFd);
-    }
-    // Unref: a node left running must not keep the tester alive; the exit hook kills it.
-    this.child.unref();
-    this.child.on('error', (err) => fs.appendFileSync(this.logPath, `[bankrun] spawn error: ${err.message}\n`));
+    this.child = spawnServer(postgres, this.serverArgs(), this.logPath, {
+      cwd: this.dataDir,
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      ...postgresIds(),
+    });
     killOnExit(this);
   }
 

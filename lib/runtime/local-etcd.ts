@@ -1,13 +1,13 @@
 // One etcd node as a local process, for tests: Debian's /usr/bin/etcd on loopback ports, its data
 // in a temp dir. etcd is a single process (Go threads, no children), so signalling its process
 // group reaches the whole node: kill -9, pause and resume are one signal each.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sleep } from '../clock.ts';
-import { forgetOnExit, freePort, isAlive, killOnExit, procState, waitFor } from './local-processes.ts';
+import { forgetOnExit, freePort, isAlive, killOnExit, procState, spawnServer, waitFor } from './local-processes.ts';
 
 export const ETCD_BIN = '/usr/bin/etcd';
 export const ETCD_MISSING = `etcd not found at ${ETCD_BIN}: apt-get install etcd-server`;
@@ -70,18 +70,7 @@ export class EtcdNode {
   /** Starts etcd on the same data dir and ports (after kill(): crash recovery). Does not wait. */
   async start(): Promise<void> {
     if (this.isRunning()) throw new Error(`${this.name}: already running (pid ${this.child?.pid})`);
-    const log = fs.openSync(this.logPath, 'a');
-    try {
-      this.child = spawn(ETCD_BIN, this.args(), {
-        detached: true, // own process group: faults signal the node, never the tester
-        stdio: ['ignore', log, log],
-      });
-    } finally {
-      fs.closeSync(log);
-    }
-    // A node left running must not keep the tester alive; the exit hook kills it.
-    this.child.unref();
-    this.child.on('error', (err) => fs.appendFileSync(this.logPath, `[bankrun] spawn error: ${err.message}\n`));
+    this.child = spawnServer(ETCD_BIN, this.args(), this.logPath);
     killOnExit(this);
   }
 

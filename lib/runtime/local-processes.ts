@@ -1,6 +1,7 @@
 // Local server processes as the embedded runtimes run them: the /proc process tree (a server's
 // children may leave its process group), signals that tolerate a process already gone, polling
 // with a deadline, and a registry so that nothing we started outlives us.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { sleep } from '../clock.ts';
@@ -76,6 +77,24 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 
     await sleep(everyMs);
   }
   return true;
+}
+
+/**
+ * Starts a server in its own process group (faults signal the node, never the tester), its output
+ * appended to `logPath`, unref'd so a node left running cannot keep the tester alive (the exit
+ * registry kills it).
+ */
+export function spawnServer(command: string, args: string[], logPath: string, options: SpawnOptions = {}): ChildProcess {
+  const log = fs.openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', log, log] });
+  } finally {
+    fs.closeSync(log);
+  }
+  child.unref();
+  child.on('error', (err) => fs.appendFileSync(logPath, `[bankrun] spawn error: ${err.message}\n`));
+  return child;
 }
 
 /** Finds a free TCP port by binding port 0 (a tiny race with other binders is accepted). */
