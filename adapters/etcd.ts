@@ -281,6 +281,19 @@ export class EtcdBankStore implements CountingBankStore {
     }
   }
 
+  /** The member this node believes leads, by its --name (bankrun starts members as n1, n2, …). */
+  async leader(): Promise<string | undefined> {
+    const deadline = () => Date.now() + Math.min(this.opts.timeoutMs, 2_000);
+    try {
+      const status = await this.client.maintenance.status({ deadline: deadline() });
+      if (!status.leader || status.leader === '0') return undefined;
+      const { members } = await this.client.cluster.memberList({ linearizable: false }, { deadline: deadline() });
+      return members.find((m) => m.ID === status.leader)?.name || undefined;
+    } catch (err) {
+      throw classifyRead(err);
+    }
+  }
+
   async close(): Promise<void> {
     this.client.close();
   }

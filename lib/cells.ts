@@ -12,6 +12,7 @@ import type { CellReport } from './report/model.ts';
 import type { Cluster } from './runtime/cluster.ts';
 import { closedLoop, openLoop } from './workload/drivers.ts';
 import { OpExecutor, type ProcessIds } from './workload/executor.ts';
+import type { SeededRandom } from './random.ts';
 import type { OpGenerator } from './workload/generator.ts';
 import { router, type Routing } from './workload/router.ts';
 
@@ -22,6 +23,13 @@ export interface FaultSpec {
 
 const fault = (kind: FaultKind) => (t: Target = targets.node(1)): FaultSpec => ({ kind, target: t });
 
+/** Faults drawn from the run's seed: kinds, targets, start times and lengths (Jepsen-style). */
+export interface RandomFaults {
+  random: true;
+  kinds: FaultKind[];
+  count: number;
+}
+
 /** Fault builders; the target defaults to node n1. */
 export const faults = {
   kill: fault('kill'),
@@ -31,12 +39,18 @@ export const faults = {
   loss: fault('loss'),
   bandwidth: fault('bandwidth'),
   latency: fault('latency'),
+  /** `count` faults of the given kinds on random nodes at random times, one after another. */
+  random: (o: { kinds?: FaultKind[]; count?: number } = {}): RandomFaults => ({
+    random: true,
+    kinds: o.kinds ?? ['kill', 'pause', 'partition', 'loss'],
+    count: o.count ?? 3,
+  }),
 };
 
 type Duration = number | string;
 
 export interface CellOptions {
-  fault?: FaultSpec | FaultSpec[];
+  fault?: FaultSpec | FaultSpec[] | RandomFaults;
   /** When the fault starts, from the cell's start (ms or '10s'); default: the window is centred. */
   at?: Duration;
   /** How long the fault lasts; default: --fault-for. */
@@ -70,14 +84,18 @@ export interface CellPlan {
 
 const toMs = (d: Duration, what: string) => (typeof d === 'number' ? d : parseDurationMs(d, what));
 
-/** Resolves a cell's options against the run's parameters. */
-export function planCell(spec: CellSpec, params: Params): CellPlan {
+/**
+ * Resolves a cell's options against the run's parameters. `random` (the nemesis's seeded stream)
+ * draws the faults of a random cell, so the same seed plans the same faults.
+ */
+export function planCell(spec: CellSpec, params: Params, random: SeededRandom): CellPlan {
   const o = spec.options;
   const durationMs = o.duration === undefined ? params.durationMs : toMs(o.duration, 'duration');
   // A fault window longer than half the cell would leave no steady load to compare against.
   const forMs = Math.min(o.for === undefined ? params.faultMs : toMs(o.for, 'for'), durationMs / 2);
   const atMs = o.at === undefined ? (durationMs - forMs) / 2 : toMs(o.at, 'at');
-  const specs = o.fault === undefined ? [] : Array.isArray(o.fault) ? o.fault : [o.fault];
+  const specs = o.fault === undefined ? [] : Array.isArray(o.fault) ? o.fault : 'random' in o.fault ? null : [o.fault];
+  const planned = specs === null ? randomFaults(o.fault as RandomFaults, durationMs, random) : specs.map((f) => ({ kind: f.kind, target: f.target, atMs, forMs }));
   return {
     name: spec.name,
     loop: o.loop ?? params.loop,
@@ -85,13 +103,27 @@ export function planCell(spec: CellSpec, params: Params): CellPlan {
     workers: o.workers ?? params.workers,
     routing: o.routing ?? params.routing,
     durationMs,
-    faults: specs.map((f) => ({ kind: f.kind, target: f.target, atMs, forMs })),
+    faults: planned,
   };
+}
+
+/**
+ * One fault per equal slot of the cell, each starting and lasting a random part of its slot, so
+ * faults never overlap and the cluster has time to recover between them (and its recovery shows).
+ */
+function randomFaults(r: RandomFaults, durationMs: number, random: SeededRandom): FaultPlan[] {
+  if (r.count < 1 || r.kinds.length === 0) throw new Error('a random cell needs at least one fault and one kind');
+  const slotMs = durationMs / r.count;
+  return Array.from({ length: r.count }, (_, i) => {
+    const forMs = Math.round(slotMs * (0.25 + 0.25 * random.float()));
+    const atMs = Math.round(i * slotMs + (slotMs * 0.75 - forMs) * random.float());
+    return { kind: r.kinds[random.int(r.kinds.length)]!, target: targets.random(), atMs, forMs };
+  });
 }
 
 export function describePlan(plan: CellPlan): string {
   const load = plan.loop === 'open' ? `open loop ${plan.rate}/s` : `closed loop, ${plan.workers} workers`;
-  const faultText = plan.faults.map((f) => `${f.kind} ${describeTarget(f.target)} at ${f.atMs / 1000}s for ${f.forMs / 1000}s`);
+  const faultText = plan.faults.map((f) => `${f.kind} ${describeTarget(f.target)} at ${(f.atMs / 1000).toFixed(1)}s for ${(f.forMs / 1000).toFixed(1)}s`);
   return [`${plan.durationMs / 1000}s`, load, `routing ${plan.routing}`, ...faultText].join(', ');
 }
 
@@ -100,6 +132,8 @@ export interface CellContext {
   cluster: Cluster;
   history: HistoryWriter;
   gen: OpGenerator;
+  /** Seeded streams of their own for routing and the nemesis (see lib/random.ts). */
+  random: { routing: SeededRandom; nemesis: SeededRandom };
   processes: ProcessIds;
   /** Ctrl-C: stop sending. */
   signal: AbortSignal;
@@ -115,7 +149,7 @@ export async function runCell(plan: CellPlan, ctx: CellContext): Promise<Omit<Ce
   const exec = new OpExecutor(ctx.history, metrics);
   const deps = {
     gen: ctx.gen,
-    route: router(ctx.cluster.api, plan.routing, ctx.gen),
+    route: router(ctx.cluster.api, plan.routing, ctx.random.routing),
     exec,
     processes: ctx.processes,
     metrics,
@@ -126,11 +160,12 @@ export async function runCell(plan: CellPlan, ctx: CellContext): Promise<Omit<Ce
     runFault(f, {
       driver: ctx.cluster.faults,
       nodes: ctx.cluster.nodes,
-      pick: (n) => ctx.gen.pick(n),
+      pick: (n) => ctx.random.nemesis.int(n),
       history: ctx.history,
       cellStartNs: startNs,
       signal: loadDone.signal,
       log: ctx.log,
+      ...(ctx.cluster.leader ? { leader: () => ctx.cluster.leader!() } : {}),
     }),
   );
   const ticker = setInterval(() => ctx.onTick?.(metrics, (nowNs() - startNs) / 1e6), 1000);

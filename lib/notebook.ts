@@ -30,6 +30,7 @@ import { ADMIN_PROCESS, healthyThenAudit, setupAccounts } from './workload/admin
 import { initialBalances } from './workload/bank.ts';
 import { ProcessIds } from './workload/executor.ts';
 import { OpGenerator } from './workload/generator.ts';
+import { SeededRandom } from './random.ts';
 
 export { cell, faults } from './cells.ts';
 export { target } from './faults/targets.ts';
@@ -66,6 +67,7 @@ export class Notebook {
   private dir = '';
   private readonly live = new BankChecker();
   private readonly gen: OpGenerator;
+  private readonly random: { routing: SeededRandom; nemesis: SeededRandom };
   private readonly processes = new ProcessIds(ADMIN_PROCESS + 1);
   private readonly segments: Segment[] = [];
   private readonly cells: Omit<CellReport, 'verdict'>[] = [];
@@ -86,6 +88,7 @@ export class Notebook {
     this.gen = new OpGenerator({
       seed: params.seed, accounts: params.accounts, maxAmount: params.maxAmount, readShare: params.reads,
     });
+    this.random = { routing: new SeededRandom(params.seed, 'routing'), nemesis: new SeededRandom(params.seed, 'nemesis') };
     this.onSigint = this.onSigint.bind(this);
   }
 
@@ -126,12 +129,12 @@ export class Notebook {
   async run(spec: CellSpec): Promise<void> {
     const cluster = this.requireCluster();
     if (this.interrupt.signal.aborted) return;
-    const plan = planCell({ ...spec, name: this.uniqueName(spec.name) }, this.params);
+    const plan = planCell({ ...spec, name: this.uniqueName(spec.name) }, this.params, this.random.nemesis);
     this.log(`\n▶ ${plan.name} — ${describePlan(plan)}`);
     this.segments.push({ name: plan.name, fromIndex: this.history.length });
     this.plans.push(plan);
     const report = await runCell(plan, {
-      params: this.params, cluster, history: this.history, gen: this.gen, processes: this.processes,
+      params: this.params, cluster, history: this.history, gen: this.gen, random: this.random, processes: this.processes,
       signal: this.interrupt.signal, log: (l) => this.log(`  ${l}`), onTick: (m, ms) => this.progress(m.counts(), ms),
     });
     this.cells.push(report);

@@ -32,6 +32,11 @@ export interface BankStore {
   retries(): number;
   /** Resolves when the database node answers at all (for /health, before or after setup). */
   ping(): Promise<void>;
+  /**
+   * Optional: which node leads, as this node sees it, by the name it was started with (n1, n2, …);
+   * undefined when it knows of no leader. Lets a notebook aim a fault at the leader.
+   */
+  leader?(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 

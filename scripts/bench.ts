@@ -20,6 +20,7 @@ import { initialBalances } from '../lib/workload/bank.ts';
 import { ADMIN_PROCESS, healthyThenAudit, setupAccounts } from '../lib/workload/admin.ts';
 import { ProcessIds } from '../lib/workload/executor.ts';
 import { OpGenerator } from '../lib/workload/generator.ts';
+import { SeededRandom } from '../lib/random.ts';
 
 const { values } = parseArgs({
   options: { step: { type: 'string', default: '5s' }, p99: { type: 'string', default: '10ms' }, out: { type: 'string', default: 'results' } },
@@ -48,7 +49,8 @@ async function bench(runtime: Runtime): Promise<{ steps: Step[]; best: Step | un
     const measure = async (rate: number): Promise<Step> => {
       const plan: CellPlan = { name: `${rate}/s`, loop: 'open', rate, workers: 0, routing: 'one', durationMs: stepMs, faults: [] };
       const cpu0 = process.cpuUsage();
-      const cell = await runCell(plan, { params, cluster, history, gen, processes, signal: new AbortController().signal, log: console.log });
+      const random = { routing: new SeededRandom(params.seed, 'routing'), nemesis: new SeededRandom(params.seed, 'nemesis') };
+      const cell = await runCell(plan, { params, cluster, history, gen, random, processes, signal: new AbortController().signal, log: console.log });
       const cpu = process.cpuUsage(cpu0);
       const m = cell.metrics;
       const ops = sumCounts(m);

@@ -178,6 +178,14 @@ t.test('retries: per call from a counting store, on errors too, else the running
   t.same((await call(base2, 'POST', '/transfer', transfer('t1'))).body, { status: 'insufficient', retries: 2 });
 });
 
+t.test('/leader says which node leads where the adapter can tell, and 404 where it cannot', async (t) => {
+  const knows = await serve(t, Object.assign(await createMemoryStore({}), { leader: async () => 'n2' }));
+  t.same((await call(knows, 'GET', '/leader')).body, { leader: 'n2' });
+  const plain = await serve(t, await createMemoryStore({}));
+  const r = await call(plain, 'GET', '/leader');
+  t.same([r.status, r.body.status], [404, 'unsupported']);
+});
+
 t.test('health pings the store', async (t) => {
   const base = await serve(t, fakeStore(() => Promise.reject(new DefiniteError('database down'))));
   const r = await call(base, 'GET', '/health');

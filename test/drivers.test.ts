@@ -10,6 +10,7 @@ import { closedLoop, openLoop } from '../lib/workload/drivers.ts';
 import { OpExecutor, ProcessIds } from '../lib/workload/executor.ts';
 import { OpGenerator } from '../lib/workload/generator.ts';
 import { router } from '../lib/workload/router.ts';
+import { SeededRandom } from '../lib/random.ts';
 import { fakeTarget } from './helpers/fake-target.ts';
 
 function rig(targets: ReturnType<typeof fakeTarget>[], routing: 'all' | 'one' = 'all') {
@@ -17,7 +18,7 @@ function rig(targets: ReturnType<typeof fakeTarget>[], routing: 'all' | 'one' = 
   const history = new HistoryWriter(join(dir, 'history.jsonl'));
   const metrics = new CellRecorder(nowNs());
   const gen = new OpGenerator({ seed: 1, accounts: 5, maxAmount: 10, readShare: 0.2 });
-  const deps = { gen, route: router(targets, routing, gen), exec: new OpExecutor(history, metrics), processes: new ProcessIds(1), metrics };
+  const deps = { gen, route: router(targets, routing, new SeededRandom(1, 'routing')), exec: new OpExecutor(history, metrics), processes: new ProcessIds(1), metrics };
   const ops = () => {
     history.close();
     return readFileSync(history.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Op);

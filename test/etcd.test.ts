@@ -110,6 +110,12 @@ t.test('against a local etcd', { skip: etcdInstalled() ? false : ETCD_MISSING },
   t.test('contract, linearizable reads', (t) => storeContract(t, () => create({ endpoints })));
   t.test('contract, serializable reads, in a run namespace', (t) => storeContract(t, () => create({ endpoints, reads: 'serializable', run: 'r1' })));
 
+  t.test('the leader is named by its --name', async (t) => {
+    const s = await create({ endpoints });
+    t.teardown(() => s.close());
+    t.equal(await s.leader!(), 'etcdtest', 'a single member leads itself');
+  });
+
   t.test('conflicting concurrent transfers retry, are counted, and never overdraw', async (t) => {
     const s = await create({ endpoints });
     t.teardown(() => s.close());

@@ -126,3 +126,17 @@ t.test('every target of a fault is told the whole group it belongs to (a partiti
   await runFault({ kind: 'partition', target: target.minority(), atMs: 0, forMs: 10 }, { ...ctx, nodes: ['n1', 'n2', 'n3', 'n4', 'n5'], pick: () => 0 });
   t.same(groups.sort(), ['n1:n1,n2', 'n2:n1,n2']);
 });
+
+t.test('a fault aimed at the leader hits the node the database names, or is not applied', async (t) => {
+  const { driver, calls } = fakeDriver();
+  const { ctx } = context(driver);
+  const hit = await runFault({ kind: 'kill', target: target.leader(), atMs: 0, forMs: 10 }, { ...ctx, leader: async () => 'n3' });
+  t.same(hit.targets, ['n3']);
+  t.equal(hit.status, 'applied');
+  const unknown = await runFault({ kind: 'kill', target: target.leader(), atMs: 0, forMs: 10 }, { ...ctx, leader: async () => undefined });
+  t.equal(unknown.status, 'failed');
+  t.match(unknown.detail, /no node could say which node leads/);
+  const noWay = await runFault({ kind: 'kill', target: target.leader(), atMs: 0, forMs: 10 }, ctx);
+  t.equal(noWay.status, 'failed', 'a runtime that cannot ask does not guess');
+  t.same(calls, ['apply kill n3', 'heal kill n3']);
+});

@@ -76,6 +76,11 @@ export class ApiClient {
     return classifyRead(await this.call('GET', '/audit', undefined, this.timeoutMs));
   }
 
+  /** Which node leads as this API node's database node sees it: ok with {leader: name | null}. */
+  async leader(): Promise<ApiOutcome<{ leader: string | null }>> {
+    return classifyRead(await this.call('GET', '/leader', undefined, this.timeoutMs));
+  }
+
   async health(): Promise<ApiOutcome<{ status: string; node: string }>> {
     return classifyRead(await this.call('GET', '/health', undefined, this.timeoutMs));
   }

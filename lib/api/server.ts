@@ -87,6 +87,14 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
         return { status: 200, body: { balances, transfers } };
       },
     },
+    '/leader': {
+      method: 'GET',
+      async handle() {
+        if (!store.leader) return { status: 404, body: { status: 'unsupported', error: 'this adapter cannot say which node leads' } };
+        const leader = await withDeadline(() => store.leader!(), Math.min(HEALTH_DEADLINE_MS, deadlineMs));
+        return { status: 200, body: { leader: leader ?? null } };
+      },
+    },
     '/health': {
       method: 'GET',
       async handle() {

@@ -23,6 +23,8 @@ export interface NemesisContext {
   cellStartNs: number;
   /** Aborted when the load ends early: a pending fault is not started, an active one is healed now. */
   signal: AbortSignal;
+  /** Which node leads now, where the database can say; for faults aimed at the leader. */
+  leader?: () => Promise<string | undefined>;
   log: (line: string) => void;
 }
 
@@ -44,7 +46,16 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
     record.detail = 'the cell ended before the fault was due';
     return record;
   }
-  const targets = resolveTarget(plan.target, ctx.nodes, ctx.pick);
+  let targets: string[];
+  try {
+    const leader = plan.target.kind === 'leader' ? await ctx.leader?.() : undefined;
+    targets = resolveTarget(plan.target, ctx.nodes, ctx.pick, leader);
+  } catch (err) {
+    record.detail = (err as Error).message;
+    note(ctx, plan.kind, 'fail', { targets: record.targets, phase: 'start' }, record.detail);
+    ctx.log(`⚠ ${plan.kind} ${describeTarget(plan.target)} — NOT APPLIED: ${record.detail}`);
+    return record;
+  }
   record.targets = targets;
   const startedMs = sinceStartMs();
   note(ctx, plan.kind, 'invoke', { targets, phase: 'start' });

@@ -11,8 +11,25 @@ export interface Cluster {
   readonly faults: FaultDriver;
   /** Database, version, settings and node layout, as the report states them. */
   readonly environment: Record<string, string | number>;
+  /** Which node leads, where the database can say (see BankStore.leader). */
+  leader?(): Promise<string | undefined>;
   /** Stops every process and removes every directory this cluster made. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/**
+ * Asks every API node which node leads and takes the answer most of them give: during an election
+ * nodes disagree, and one node's stale belief must not pick the target. Undefined when none knows.
+ */
+export async function leaderByMajority(api: readonly ApiClient[]): Promise<string | undefined> {
+  const answers = await Promise.all(api.map((a) => a.leader()));
+  const votes = new Map<string, number>();
+  for (const r of answers) {
+    const name = r.type === 'ok' ? r.value?.leader : null;
+    if (name) votes.set(name, (votes.get(name) ?? 0) + 1);
+  }
+  const [best] = [...votes].sort((a, b) => b[1] - a[1]);
+  return best && best[1] > answers.length / 2 ? best[0] : undefined;
 }
 
 export interface RuntimeContext {

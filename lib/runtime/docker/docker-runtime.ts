@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { ApiClient } from '../../api/client.ts';
 import { nowNs, sleep } from '../../clock.ts';
-import type { Cluster, Runtime, RuntimeContext } from '../cluster.ts';
+import { leaderByMajority, type Cluster, type Runtime, type RuntimeContext } from '../cluster.ts';
 import { removeLeftovers } from './cleanup.ts';
 import { API_PORT, composeFile, nodeAddresses, refuseNodeCount, renderCompose } from './compose-file.ts';
 import { dockerFaults } from './docker-faults.ts';
@@ -60,6 +60,7 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
         nodes: `${ctx.params.nodes} database nodes + ${ctx.params.nodes} API nodes, Docker (${composeCmd.argv.join(' ')} ${composeCmd.version})`,
         ...engine.settings,
       },
+      leader: () => leaderByMajority(api),
       async close() {
         await Promise.all(api.map((a) => a.close()));
         await down();
