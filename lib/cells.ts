@@ -19,6 +19,8 @@ import { router, type Routing } from './workload/router.ts';
 export interface FaultSpec {
   kind: FaultKind;
   target: Target;
+  /** A deteriorating fault's levels (loss in %, bandwidth in kbit/s), one after another. */
+  levels?: number[];
 }
 
 const fault = (kind: FaultKind) => (t: Target = targets.node(1)): FaultSpec => ({ kind, target: t });
@@ -39,6 +41,12 @@ export const faults = {
   loss: fault('loss'),
   bandwidth: fault('bandwidth'),
   latency: fault('latency'),
+  /** A deteriorating network: loss rising, or bandwidth falling, step by step over the window. */
+  deteriorating: (kind: 'loss' | 'bandwidth', t: Target = targets.node(1), levels?: number[]): FaultSpec => ({
+    kind,
+    target: t,
+    levels: levels ?? (kind === 'loss' ? [5, 10, 20, 40] : [4000, 1000, 250, 64]),
+  }),
   /** `count` faults of the given kinds on random nodes at random times, one after another. */
   random: (o: { kinds?: FaultKind[]; count?: number } = {}): RandomFaults => ({
     random: true,
@@ -95,7 +103,9 @@ export function planCell(spec: CellSpec, params: Params, random: SeededRandom): 
   const forMs = Math.min(o.for === undefined ? params.faultMs : toMs(o.for, 'for'), durationMs / 2);
   const atMs = o.at === undefined ? (durationMs - forMs) / 2 : toMs(o.at, 'at');
   const specs = o.fault === undefined ? [] : Array.isArray(o.fault) ? o.fault : 'random' in o.fault ? null : [o.fault];
-  const planned = specs === null ? randomFaults(o.fault as RandomFaults, durationMs, random) : specs.map((f) => ({ kind: f.kind, target: f.target, atMs, forMs }));
+  const planned = specs === null
+    ? randomFaults(o.fault as RandomFaults, durationMs, random)
+    : specs.map((f) => ({ kind: f.kind, target: f.target, atMs, forMs, ...(f.levels ? { levels: f.levels } : {}) }));
   return {
     name: spec.name,
     loop: o.loop ?? params.loop,
@@ -123,7 +133,8 @@ function randomFaults(r: RandomFaults, durationMs: number, random: SeededRandom)
 
 export function describePlan(plan: CellPlan): string {
   const load = plan.loop === 'open' ? `open loop ${plan.rate}/s` : `closed loop, ${plan.workers} workers`;
-  const faultText = plan.faults.map((f) => `${f.kind} ${describeTarget(f.target)} at ${(f.atMs / 1000).toFixed(1)}s for ${(f.forMs / 1000).toFixed(1)}s`);
+  const faultText = plan.faults.map((f) =>
+    `${f.kind}${f.levels ? ` ${f.levels.join('→')}` : ''} ${describeTarget(f.target)} at ${(f.atMs / 1000).toFixed(1)}s for ${(f.forMs / 1000).toFixed(1)}s`);
   return [`${plan.durationMs / 1000}s`, load, `routing ${plan.routing}`, ...faultText].join(', ');
 }
 

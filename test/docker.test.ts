@@ -58,9 +58,17 @@ if (engine) {
     const dir = join(out, 'etcd-3node', readdirSync(join(out, 'etcd-3node'))[0]!);
     t.ok(existsSync(join(dir, 'compose.yml')), 'the compose file is saved with the results');
     const schedule = JSON.parse(readFileSync(join(dir, 'schedule.json'), 'utf8')) as { cell: string; faults: { kind: string; status: string; verified: boolean; detail?: string }[] }[];
-    const byKind = Object.fromEntries(schedule.flatMap((c) => c.faults).map((f) => [f.kind, f]));
+    const fixed = schedule.filter((c) => c.cell !== 'random faults');
+    const byKind = Object.fromEntries(fixed.flatMap((c) => c.faults).map((f) => [f.kind, f]));
+    const drawn = schedule.find((c) => c.cell === 'random faults')!.faults;
+    t.equal(drawn.length, 3, 'the random cell drew three faults');
+    t.ok(drawn.every((f) => f.status === 'applied' && f.verified), `each applied and verified: ${drawn.map((f) => `${f.kind} ${f.status}`).join(', ')}`);
+    t.match(r.stdout, /kill n\d — applied/, 'the leader was found and killed');
     for (const kind of ['kill', 'pause']) t.same([byKind[kind]?.status, byKind[kind]?.verified], ['applied', true], `${kind} applied and verified`);
-    for (const kind of ['partition', 'loss']) t.same([byKind[kind]?.status, byKind[kind]?.verified], ['applied', true], `${kind} applied and verified`);
+    for (const kind of ['partition', 'bandwidth']) t.same([byKind[kind]?.status, byKind[kind]?.verified], ['applied', true], `${kind} applied and verified`);
+    const losses = fixed.flatMap((c) => c.faults).filter((f) => f.kind === 'loss');
+    t.ok(losses.length === 2 && losses.every((f) => f.status === 'applied' && f.verified), 'loss, steady and deteriorating, applied and verified');
+    t.match(losses[1]?.detail, /levels 10 → 30 → 60/);
     // Latency needs netem: applied where the kernel has it, reported unsupported (never applied) where not.
     const latency = byKind.latency!;
     if (latency.status === 'unsupported') {

@@ -140,3 +140,20 @@ t.test('a fault aimed at the leader hits the node the database names, or is not 
   t.equal(noWay.status, 'failed', 'a runtime that cannot ask does not guess');
   t.same(calls, ['apply kill n3', 'heal kill n3']);
 });
+
+t.test('a deteriorating fault steps through its levels within its window, then heals', async (t) => {
+  const steps: string[] = [];
+  const driver: FaultDriver = {
+    support: () => ({ ok: true }),
+    apply: async (kind, node, _group, level) => { steps.push(`apply ${kind} ${node} ${level}`); return `${level} %`; },
+    heal: async (kind, node) => { steps.push(`heal ${kind} ${node}`); return 'healed'; },
+  };
+  const { ctx, ops } = context(driver);
+  const record = await runFault({ kind: 'loss', target: target.node(1), atMs: 0, forMs: 300, levels: [5, 20, 40] }, ctx);
+  t.same(steps, ['apply loss n1 5', 'heal loss n1', 'apply loss n1 20', 'heal loss n1', 'apply loss n1 40', 'heal loss n1']);
+  t.equal(record.status, 'applied');
+  t.equal(record.verified, true);
+  t.match(record.detail, /levels 5 → 20 → 40/);
+  t.ok(record.healedAtMs! >= 300, 'healed after the whole window');
+  t.same(ops().filter((o) => (o.value as { phase: string }).phase === 'step' && o.type === 'ok').map((o) => (o.value as { level: number }).level), [20, 40]);
+});

@@ -21,7 +21,10 @@ export type Support = { ok: true } | { ok: false; reason: string };
 export interface FaultDriver {
   /** Whether this runtime can apply `kind` here; may ask the machine (is there netem?). */
   support(kind: FaultKind): Support | Promise<Support>;
-  /** @param group every node this fault hits at once (a partition cuts `group` off from the rest) */
-  apply(kind: FaultKind, node: string, group: readonly string[]): Promise<string>;
+  /**
+   * @param group every node this fault hits at once (a partition cuts `group` off from the rest)
+   * @param level how hard, for the kinds that have one: loss in %, bandwidth in kbit/s
+   */
+  apply(kind: FaultKind, node: string, group: readonly string[], level?: number): Promise<string>;
   heal(kind: FaultKind, node: string, group: readonly string[]): Promise<string>;
 }

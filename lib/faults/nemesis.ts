@@ -13,6 +13,8 @@ export interface FaultPlan {
   /** From the cell's start. */
   atMs: number;
   forMs: number;
+  /** A deteriorating fault: these levels one after another, each for an equal part of the window. */
+  levels?: number[];
 }
 
 export interface NemesisContext {
@@ -59,7 +61,7 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
   record.targets = targets;
   const startedMs = sinceStartMs();
   note(ctx, plan.kind, 'invoke', { targets, phase: 'start' });
-  const results = await Promise.allSettled(targets.map((node) => ctx.driver.apply(plan.kind, node, targets)));
+  const results = await Promise.allSettled(targets.map((node) => ctx.driver.apply(plan.kind, node, targets, plan.levels?.[0])));
   const hit = targets.filter((_, i) => results[i]!.status === 'fulfilled');
   const missed = targets.flatMap((node, i) => {
     const r = results[i]!;
@@ -75,6 +77,7 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
     record.detail = [verifiedText, ...missed.map((m) => `NOT applied on ${m}`)].join('; ');
     note(ctx, plan.kind, missed.length ? 'info' : 'ok', { targets: hit, phase: 'start', verified: verifiedText }, missed.join('; ') || undefined);
     ctx.log(`⚡ ${(startedMs / 1000).toFixed(1)}s ${plan.kind} ${hit.join(',')} — applied (${record.detail})`);
+    if (plan.levels && plan.levels.length > 1) await deteriorate(plan, plan.levels, hit, record, ctx, startedMs, sinceStartMs);
     await sleepUntil(ctx, startedMs + plan.forMs, sinceStartMs);
   } else {
     record.detail = missed.join('; ');
@@ -84,6 +87,25 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
   // Heal every target, also those where applying failed: a half-applied fault must not linger.
   await heal(plan.kind, targets, record, ctx, sinceStartMs);
   return record;
+}
+
+/** Steps a fault through worse and worse levels: each step replaces the last (heal, then apply). */
+async function deteriorate(plan: FaultPlan, levels: number[], targets: string[], record: FaultRecord, ctx: NemesisContext, startedMs: number, sinceStartMs: () => number) {
+  const stepMs = plan.forMs / levels.length;
+  for (let i = 1; i < levels.length; i++) {
+    if (!(await sleepUntil(ctx, startedMs + i * stepMs, sinceStartMs))) return;
+    const level = levels[i]!;
+    note(ctx, plan.kind, 'invoke', { targets, phase: 'step', level });
+    const stepped = await Promise.allSettled(targets.map(async (node) => {
+      await ctx.driver.heal(plan.kind, node, targets);
+      return ctx.driver.apply(plan.kind, node, targets, level);
+    }));
+    const failures = rejections(stepped);
+    note(ctx, plan.kind, failures.length ? 'fail' : 'ok', { targets, phase: 'step', level }, failures.join('; ') || undefined);
+    ctx.log(`⚡ ${(sinceStartMs() / 1000).toFixed(1)}s ${plan.kind} ${targets.join(',')} — now ${level}${failures.length ? ` (FAILED: ${failures.join('; ')})` : ''}`);
+    if (failures.length) record.verified = false;
+  }
+  record.detail = `${record.detail}; levels ${levels.join(' → ')}, ${(stepMs / 1000).toFixed(1)} s each`;
 }
 
 async function heal(kind: FaultKind, targets: string[], record: FaultRecord, ctx: NemesisContext, sinceStartMs: () => number) {

@@ -27,8 +27,8 @@ export function dockerFaults(
     support(kind): Support | Promise<Support> {
       return signalKinds.includes(kind) ? { ok: true } : net.support(kind);
     },
-    async apply(kind, node, group) {
-      if (!signalKinds.includes(kind)) return net.apply(kind, node, group);
+    async apply(kind, node, group, level) {
+      if (!signalKinds.includes(kind)) return net.apply(kind, node, group, level);
       const before = await state(node);
       if (!before.Running || before.Paused) throw new Error(`${node} is not running, so there is nothing to ${kind}`);
       if (kind === 'kill') {

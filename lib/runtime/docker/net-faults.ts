@@ -12,7 +12,7 @@ export const NETTOOLS_IMAGE = 'bankrun/nettools:latest';
 
 /** Loss and bandwidth of the faults, fixed for now (the report states them in the fault's detail). */
 export const LOSS_PERCENT = 30;
-export const BANDWIDTH = '1mbit';
+export const BANDWIDTH_KBIT = 1000;
 export const LATENCY = { delay: '100ms', jitter: '20ms' };
 
 const NETWORK_KINDS: readonly FaultKind[] = ['partition', 'loss', 'bandwidth', 'latency'];
@@ -52,7 +52,13 @@ export function networkFaults(docker: Docker, containers: ReadonlyMap<string, st
   /** The other side of a partition: every database node outside the group that is cut off. */
   const otherSide = (group: readonly string[]) => nodes.filter((n) => !group.includes(n.name)).map((n) => n.ip);
 
-  type Script = { apply: (group: readonly string[]) => string; verify: string; verifyText: RegExp; heal: string; describe: (group: readonly string[]) => string };
+  type Script = {
+    apply: (group: readonly string[], level?: number) => string;
+    verify: string;
+    verifyText: RegExp;
+    heal: string;
+    describe: (group: readonly string[], level?: number) => string;
+  };
   const scripts: Record<string, Script> = {
     partition: {
       apply: (group) => {
@@ -65,18 +71,18 @@ export function networkFaults(docker: Docker, containers: ReadonlyMap<string, st
       describe: (group) => `traffic to and from ${otherSide(group).join(', ')} dropped (nftables)`,
     },
     loss: {
-      apply: () => `nft 'table inet bankrun_loss { chain input { type filter hook input priority -10; policy accept; iifname != "lo" numgen random mod 100 < ${LOSS_PERCENT} counter drop; } ; chain output { type filter hook output priority -10; policy accept; oifname != "lo" numgen random mod 100 < ${LOSS_PERCENT} counter drop; } ; }'`,
+      apply: (_group, percent = LOSS_PERCENT) => `nft 'table inet bankrun_loss { chain input { type filter hook input priority -10; policy accept; iifname != "lo" numgen random mod 100 < ${percent} counter drop; } ; chain output { type filter hook output priority -10; policy accept; oifname != "lo" numgen random mod 100 < ${percent} counter drop; } ; }'`,
       verify: 'nft list table inet bankrun_loss',
       verifyText: /numgen random mod 100/,
       heal: "nft 'add table inet bankrun_loss; delete table inet bankrun_loss'",
-      describe: () => `${LOSS_PERCENT} % of packets dropped each way (nftables)`,
+      describe: (_group, percent = LOSS_PERCENT) => `${percent} % of packets dropped each way (nftables)`,
     },
     bandwidth: {
-      apply: () => `tc qdisc add dev eth0 root tbf rate ${BANDWIDTH} burst 32kbit latency 400ms`,
+      apply: (_group, kbit = BANDWIDTH_KBIT) => `tc qdisc add dev eth0 root tbf rate ${kbit}kbit burst 32kbit latency 400ms`,
       verify: 'tc qdisc show dev eth0',
       verifyText: /qdisc tbf/,
       heal: 'tc qdisc del dev eth0 root 2>/dev/null || true',
-      describe: () => `egress limited to ${BANDWIDTH} (tc tbf)`,
+      describe: (_group, kbit = BANDWIDTH_KBIT) => `egress limited to ${kbit} kbit/s (tc tbf)`,
     },
     latency: {
       apply: () => `tc qdisc add dev eth0 root netem delay ${LATENCY.delay} ${LATENCY.jitter}`,
@@ -101,13 +107,16 @@ export function networkFaults(docker: Docker, containers: ReadonlyMap<string, st
       netem ??= probeNetem();
       return netem;
     },
-    async apply(kind, node, group) {
+    async apply(kind, node, group, level) {
       const s = scripts[kind]!;
+      if (level !== undefined && !(Number.isInteger(level) && level > 0 && (kind !== 'loss' || level <= 100))) {
+        throw new Error(`${kind}: level ${level} is not a whole number${kind === 'loss' ? ' from 1 to 100 (%)' : ' above 0'}`);
+      }
       if (kind === 'partition' && otherSide(group).length === 0) throw new Error('a partition needs nodes on both sides');
-      await must(node, s.apply(group), kind);
+      await must(node, s.apply(group, level), kind);
       const listed = await must(node, s.verify, `verifying ${kind}`);
       if (!s.verifyText.test(listed)) throw new Error(`${kind} on ${node}: not found after applying it:\n${listed}`);
-      return s.describe(group);
+      return s.describe(group, level);
     },
     async heal(kind, node) {
       const s = scripts[kind]!;
