@@ -169,7 +169,7 @@ export class Notebook {
 
   private async setupAccounts(cluster: Cluster): Promise<void> {
     const balances = initialBalances({ accounts: this.params.accounts, initialBalance: this.params.balance });
-    await setupAccounts(this.history, cluster.api, balances);
+    await setupAccounts(this.history, cluster.api[0]!, balances);
   }
 
   /** After the faults are healed: wait until every API node is healthy, then read the ledger. */

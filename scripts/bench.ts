@@ -42,7 +42,7 @@ async function bench(runtime: Runtime): Promise<{ steps: Step[]; best: Step | un
   const history = new HistoryWriter(join(scratchDir, 'history.jsonl'));
   const cluster = await runtime.start({ params, scratchDir, resultsDir: scratchDir, runId: 'bench', log: (l) => console.log(`  ${l}`) });
   try {
-    await setupAccounts(history, cluster.api, initialBalances({ accounts: params.accounts, initialBalance: params.balance }));
+    await setupAccounts(history, cluster.api[0]!, initialBalances({ accounts: params.accounts, initialBalance: params.balance }));
     const gen = new OpGenerator({ seed: params.seed, accounts: params.accounts, maxAmount: params.maxAmount, readShare: params.reads });
     const processes = new ProcessIds(ADMIN_PROCESS + 1);
     const steps: Step[] = [];

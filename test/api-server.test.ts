@@ -186,6 +186,17 @@ t.test('/leader says which node leads where the adapter can tell, and 404 where 
   t.same([r.status, r.body.status], [404, 'unsupported']);
 });
 
+t.test('an API node whose bank was set up through another learns the accounts from its database', async (t) => {
+  const store = await createMemoryStore({});
+  const first = await serve(t, store);
+  const second = await serve(t, store);
+  t.equal((await call(second, 'POST', '/transfer', transfer('t0'))).body.error, 'no accounts set up', 'before any setup: nothing to learn');
+  await call(first, 'POST', '/setup', JSON.stringify({ accounts: { a: 10, b: 0 } }));
+  t.same((await call(second, 'POST', '/transfer', transfer('t1'))).body, { status: 'ok', retries: 0 });
+  const unknown = await call(second, 'POST', '/transfer', JSON.stringify({ id: 't2', from: 'a', to: 'zz', amount: 1 }));
+  t.same([unknown.status, unknown.body.status], [400, 'invalid'], 'and still refuses unknown accounts');
+});
+
 t.test('health pings the store', async (t) => {
   const base = await serve(t, fakeStore(() => Promise.reject(new DefiniteError('database down'))));
   const r = await call(base, 'GET', '/health');

@@ -44,6 +44,17 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
   const setupDeadlineMs = opts.setupDeadlineMs ?? 60_000;
   let accounts: ReadonlySet<string> | undefined;
 
+  /**
+   * The account set, for validating transfers: learnt from this node's /setup, or else read from
+   * the database once (the bank was set up through another API node). Undefined until it exists.
+   */
+  async function knownAccounts(): Promise<ReadonlySet<string> | undefined> {
+    if (accounts) return accounts;
+    const balances = await withDeadline(() => store.read(), deadlineMs);
+    if (Object.keys(balances).length > 0) accounts = new Set(Object.keys(balances));
+    return accounts;
+  }
+
   const routes: Record<string, Route> = {
     '/setup': {
       method: 'POST',
@@ -59,7 +70,8 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
     '/transfer': {
       method: 'POST',
       async handle(req) {
-        const input = await readJson(req, (body) => validateTransfer(body, accounts));
+        const known = await knownAccounts();
+        const input = await readJson(req, (body) => validateTransfer(body, known));
         if (!input.ok) return invalid(input.error);
         let counted: CountedTransfer;
         try {

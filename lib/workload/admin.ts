@@ -9,15 +9,10 @@ import type { Balances } from '../store.ts';
 export const ADMIN_PROCESS = 0;
 
 /**
- * Sets up the accounts through every API node in turn, each retried for up to `deadlineMs`. Every
- * API node learns the account set this way (it refuses transfers between unknown accounts), and
- * setup is idempotent, so the database ends in the same state whichever node wrote it last.
+ * Sets up the accounts through one API node, retried for up to `deadlineMs`. The other API nodes
+ * learn the account set from their database node when their first transfer comes.
  */
-export async function setupAccounts(history: HistoryWriter, api: readonly ApiClient[], balances: Balances, deadlineMs = 30_000): Promise<void> {
-  for (const node of api) await setupThrough(history, node, balances, deadlineMs);
-}
-
-async function setupThrough(history: HistoryWriter, node: ApiClient, balances: Balances, deadlineMs: number): Promise<void> {
+export async function setupAccounts(history: HistoryWriter, node: ApiClient, balances: Balances, deadlineMs = 30_000): Promise<void> {
   await retryUntil(`set up ${Object.keys(balances).length} accounts through ${node.name}`, deadlineMs, async () => {
     const value = { balances };
     history.append({ type: 'invoke', f: 'setup', process: ADMIN_PROCESS, node: node.name, time: nowNs(), value });
