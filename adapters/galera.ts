@@ -59,7 +59,9 @@ export const SQL = {
   read: 'SET STATEMENT wsrep_sync_wait = 1 FOR SELECT id, balance FROM bankrun.accounts',
   /** Next transaction only: a snapshot needs REPEATABLE READ, and SERIALIZABLE would lock. */
   auditIsolation: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ',
-  auditBegin: 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY',
+  /** After the node caught up with the cluster, as read does. */
+  auditBegin: 'SET STATEMENT wsrep_sync_wait = 1 FOR START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY',
+  auditBalances: 'SELECT id, balance FROM bankrun.accounts',
   auditLedger: 'SELECT id FROM bankrun.ledger',
   /** ? id */
   ledgerEntry: 'SET STATEMENT wsrep_sync_wait = 1 FOR SELECT src, dst, amount FROM bankrun.ledger WHERE id = ?',
@@ -245,8 +247,8 @@ export class GaleraBankStore implements CountingBankStore {
   async audit(): Promise<Audit> {
     return this.reading(async (c) => {
       await c.query(SQL.auditIsolation);
-      await c.query(`SET STATEMENT wsrep_sync_wait = 1 FOR ${SQL.auditBegin}`);
-      const balances = toBalances(await rows(c, 'SELECT id, balance FROM bankrun.accounts'));
+      await c.query(SQL.auditBegin);
+      const balances = toBalances(await rows(c, SQL.auditBalances));
       const ledger = await rows(c, SQL.auditLedger);
       await c.query('COMMIT');
       return { balances, transfers: ledger.map((r) => String(r.id)) };
@@ -374,7 +376,7 @@ export class GaleraBankStore implements CountingBankStore {
    */
   private sessionSettings(): string {
     const lockWaitS = Math.max(1, Math.floor(this.opts.timeoutMs / 2000));
-    return `SET SESSION TRANSACTION ISOLATION LEVEL ${this.opts.isolation}, SESSION innodb_lock_wait_timeout = ${lockWaitS}`;
+    return `SET SESSION tx_isolation = '${this.opts.isolation.replace(' ', '-')}', SESSION innodb_lock_wait_timeout = ${lockWaitS}`;
   }
 
   private async discard(c: Connection, err: unknown): Promise<void> {

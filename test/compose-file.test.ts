@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { composeFile, nodeAddresses, refuseNodeCount, renderCompose } from '../lib/runtime/docker/compose-file.ts';
 import { etcd } from '../lib/runtime/docker/engines/etcd.ts';
+import { postgresReplicas } from '../lib/runtime/docker/engines/postgres.ts';
 import { LABEL } from '../lib/runtime/docker/labels.ts';
 
 type Service = {
@@ -54,6 +55,16 @@ for (const n of [3, 5, 7]) {
     t.ok(Object.values(doc.networks).every((net) => net.labels[LABEL.project] === 'bankrun'));
   });
 }
+
+t.test('postgres: n1 is the primary, every other node a replica of it; API nodes talk to their own node', async (t) => {
+  const doc = parse(renderCompose(composeFile({ engine: postgresReplicas(), nodes: 3, run: 'r1', repoFromFile: '../../..', deadlineMs: 4500 }))) as {
+    services: Record<string, Service & { environment?: Record<string, string> }>;
+  };
+  t.equal(doc.services.n1!.environment, undefined, 'n1 initialises its own database');
+  t.same([doc.services.n2!.environment?.PG_PRIMARY, doc.services.n3!.environment?.PG_PRIMARY], ['10.77.0.11', '10.77.0.11']);
+  const config = (api: Service) => JSON.parse(api.command[api.command.indexOf('--config') + 1]!);
+  t.same(config(doc.services.api2!).url, 'postgres://postgres@10.77.0.12:5432/postgres');
+});
 
 t.test('node counts: odd ones are accepted, even ones refused with the reason', async (t) => {
   for (const n of [1, 3, 5, 7, 9]) t.equal(refuseNodeCount(n), undefined);

@@ -1,0 +1,23 @@
+// PostgreSQL 15, one primary (n1) and two streaming replicas (or --nodes 5, 7), each node with its
+// API node, under Docker. Transfers succeed only through the primary's API node: the replicas'
+// API nodes answer reads and refuse writes, and the report shows what that costs. There is no
+// failover, so while the primary is down nothing is written.
+//
+//   npx tsx notebooks/postgres-3node.ts                   # needs a Docker engine
+//   npx tsx notebooks/postgres-3node.ts --routing one     # every operation to n1, the primary
+import { cell, faults, notebook, target } from '../lib/notebook.ts';
+import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
+import { postgresReplicas } from '../lib/runtime/docker/engines/postgres.ts';
+
+const nb = await notebook('postgres-3node', { defaults: { nodes: 3, rate: 100 } });
+await nb.up(dockerCluster(postgresReplicas()));
+
+await nb.run(cell('steady'));
+await nb.run(cell('kill -9 the primary n1 and restart', { fault: faults.kill(target.node(1)) }));
+await nb.run(cell('kill -9 a replica (n2) and restart', { fault: faults.kill(target.node(2)) }));
+await nb.run(cell('pause the primary n1', { fault: faults.pause(target.node(1)) }));
+await nb.run(cell('isolate the primary n1', { fault: faults.partition(target.node(1)) }));
+await nb.run(cell('packet loss on n1', { fault: faults.loss(target.node(1)) }));
+await nb.run(cell('bandwidth limit on n1', { fault: faults.bandwidth(target.node(1)) }));
+
+await nb.report();
