@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { removeLeftovers } from '../lib/runtime/docker/cleanup.ts';
 import { LABEL, PROJECT, labels } from '../lib/runtime/docker/labels.ts';
+import { dockerTestLock } from './helpers/docker-lock.ts';
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -23,6 +24,11 @@ else if (!engine) t.plan(0, why);
 const ours = () => docker.listContainers({ all: true, filters: { label: [`${LABEL.project}=${PROJECT}`] } });
 
 if (engine) {
+  // Cleanup preambles remove every bankrun container: one Docker test file at a time.
+  t.before(async () => {
+    t.teardown(await dockerTestLock());
+  });
+
   t.test('the cleanup preamble removes bankrun-labelled containers and volumes, and nothing else', async (t) => {
     const image = 'debian:bookworm-slim';
     const foreignVolume = await docker.createVolume({ Name: 'not-bankrun-volume' });
@@ -77,6 +83,22 @@ if (engine) {
     } else {
       t.same([latency.status, latency.verified], ['applied', true], 'latency applied and verified');
     }
+    t.same(await ours(), [], 'nothing bankrun-labelled is left');
+  });
+
+  t.test('postgres, primary and 2 replicas: writes only through the primary, valid, nothing left behind', async (t) => {
+    const out = mkdtempSync(join(tmpdir(), 'bankrun-postgres-'));
+    const r = await run('npx', ['tsx', 'notebooks/postgres-3node.ts', '--out', out, '--duration', '6s', '--fault-for', '2s', '--seed', '3'], { timeout: 900_000 })
+      .then((x) => ({ code: 0, ...x }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+    t.equal(r.code, 0, `exit 0\n${r.stdout}\n${r.stderr}`);
+    t.match(r.stdout, /✅ valid/);
+    const dir = join(out, 'postgres-3node', readdirSync(join(out, 'postgres-3node'))[0]!);
+    const history = readFileSync(join(dir, 'history.jsonl.gz'));
+    const { gunzipSync } = await import('node:zlib');
+    const ops = gunzipSync(history).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; f: string; node: string; error?: string });
+    const refused = ops.filter((o) => o.f === 'transfer' && o.type === 'fail' && o.node !== 'n1' && /read-only/.test(o.error ?? ''));
+    t.ok(refused.length > 0, `the replicas' API nodes refuse transfers as read-only (${refused.length})`);
+    t.ok(ops.some((o) => o.f === 'transfer' && o.type === 'ok' && o.node === 'n1'), 'the primary\'s API node takes them');
     t.same(await ours(), [], 'nothing bankrun-labelled is left');
   });
 }
