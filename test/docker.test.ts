@@ -14,6 +14,8 @@ import { LABEL, PROJECT, labels } from '../lib/runtime/docker/labels.ts';
 import { dockerTestLock } from './helpers/docker-lock.ts';
 
 const run = promisify(execFile);
+// Notebooks under Docker take minutes, and this file may wait for another Docker test's lock.
+t.setTimeout(1_800_000);
 const docker = new Docker();
 const engine = await docker.ping().then(() => true, () => false);
 const why = 'no Docker engine answers on /var/run/docker.sock (start one with scripts/docker/engine.sh start)';

@@ -2,7 +2,12 @@
 // through gcomm:// with every node's address. n1 bootstraps only from a new data directory (the
 // image's entrypoint decides, GALERA_NEW_CLUSTER=1): killed and restarted with its volume, n1
 // rejoins the running cluster like any other node instead of splitting off a second cluster.
-// A node is healthy only when Synced and ready, so bring-up and restarts wait for state transfer.
+// A node is healthy only when Synced and ready in a majority component, so bring-up and restarts
+// wait for state transfer, and a node that started a cluster of its own never passes.
+//
+// Galera's failure detection keeps its defaults (evs.suspect_timeout 5 s, evs.inactive_timeout
+// 15 s): a killed node stalls commits until it is suspected, and its restart is admitted only
+// after the old instance is declared inactive, so a rejoin takes about 15 s from the kill.
 import type { DockerEngine, NodeAddress } from '../engine-spec.ts';
 
 export type GaleraIsolation = 'REPEATABLE READ' | 'SERIALIZABLE' | 'READ COMMITTED';
@@ -55,7 +60,11 @@ export function galera(options: GaleraOptions = {}): DockerEngine {
         // run's writes, so a restarted node catches up by IST.
         '--wsrep-provider-options=gcache.size=32M',
       ],
-      ...(node.number === 1 ? { environment: { GALERA_NEW_CLUSTER: '1' } } : {}),
+      environment: {
+        // Healthy only in a majority component: an n1 that bootstrapped alone again would not be.
+        GALERA_MIN_CLUSTER_SIZE: String(Math.floor(all.length / 2) + 1),
+        ...(node.number === 1 ? { GALERA_NEW_CLUSTER: '1' } : {}),
+      },
       healthcheck: {
         test: ['CMD', 'bankrun-galera-health'],
         interval: '1s',

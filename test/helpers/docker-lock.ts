@@ -1,0 +1,47 @@
+// One Docker test at a time: a notebook's cleanup preamble removes every bankrun-labelled
+// container, so a test that starts such containers must not overlap another one (tap runs test
+// files in parallel). A lock directory in the temp folder, holding its owner's pid; a lock whose
+// owner died is taken over.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const LOCK = join(tmpdir(), 'bankrun-docker-tests.lock');
+
+/** Waits for the lock; resolves to its release. */
+export async function dockerTestLock(timeoutMs = 1_500_000): Promise<() => void> {
+  const end = Date.now() + timeoutMs;
+  while (!tryLock()) {
+    if (Date.now() > end) throw new Error(`${LOCK} still held after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return () => rmSync(LOCK, { recursive: true, force: true });
+}
+
+function tryLock(): boolean {
+  try {
+    mkdirSync(LOCK);
+    writeFileSync(join(LOCK, 'pid'), String(process.pid));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (!ownerAlive()) rmSync(LOCK, { recursive: true, force: true });
+    return false;
+  }
+}
+
+/** A lock just made may not have its pid yet: count it as alive. */
+function ownerAlive(): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+  } catch {
+    return true;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
