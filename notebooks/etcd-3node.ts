@@ -1,6 +1,7 @@
 // etcd 3.4, three members (or --nodes 5, 7), each with its API node, under Docker. Steady load,
 // then one fault per cell: the leader killed (kill -9) and restarted with its data, a member
-// paused, isolated, a minority split from the majority, packet loss, a bandwidth limit, loss
+// paused, isolated, a minority split from the majority, two sides bridged by one member, packet
+// loss, a bandwidth limit, loss
 // rising step by step, added latency; then three faults of those kinds drawn from the seed (kinds, nodes, times, lengths).
 // Every acknowledged transfer must survive, and no money may appear, vanish or go negative.
 //
@@ -20,6 +21,7 @@ await nb.run(cell('kill -9 the leader and restart', { fault: faults.kill(target.
 await nb.run(cell('pause n1', { fault: faults.pause(target.node(1)) }));
 await nb.run(cell('isolate n1', { fault: faults.partition(target.node(1)) }));
 await nb.run(cell('minority | majority split', { fault: faults.partition(target.minority()) }));
+await nb.run(cell('bridge: two sides, one member between', { fault: faults.partition(target.bridge()) }));
 await nb.run(cell('packet loss on n1', { fault: faults.loss(target.node(1)) }));
 await nb.run(cell('bandwidth limit on n1', { fault: faults.bandwidth(target.node(1)) }));
 await nb.run(cell('deteriorating network on n1', { fault: faults.deteriorating('loss', target.node(1), [10, 30, 60]) }));

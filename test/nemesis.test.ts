@@ -157,3 +157,19 @@ t.test('a deteriorating fault steps through its levels within its window, then h
   t.ok(record.healedAtMs! >= 300, 'healed after the whole window');
   t.same(ops().filter((o) => (o.value as { phase: string }).phase === 'step' && o.type === 'ok').map((o) => (o.value as { level: number }).level), [20, 40]);
 });
+
+t.test('a bridge: two sides lose each other, both keep the bridge node, which is left alone', async (t) => {
+  const five = ['n1', 'n2', 'n3', 'n4', 'n5'];
+  const groups: Record<string, string[]> = {};
+  const driver: FaultDriver = {
+    support: () => ({ ok: true }),
+    apply: async (_kind, node, group) => { groups[node] = [...group].sort(); return 'ok'; },
+    heal: async () => 'healed',
+  };
+  const { ctx } = context(driver);
+  const record = await runFault({ kind: 'partition', target: target.bridge(), atMs: 0, forMs: 10 }, { ...ctx, nodes: five, pick: () => 0 });
+  // pick 0 draws in node order: n1 is the bridge, {n2, n3} one side, {n4, n5} the other.
+  t.same(record.targets, ['n2', 'n3', 'n4', 'n5']);
+  t.same(groups, { n2: ['n1', 'n2', 'n3'], n3: ['n1', 'n2', 'n3'], n4: ['n1', 'n4', 'n5'], n5: ['n1', 'n4', 'n5'] });
+  t.throws(() => resolveTarget(target.bridge(), ['n1', 'n2'], () => 0), /at least 3 nodes/);
+});

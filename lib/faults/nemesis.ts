@@ -5,7 +5,7 @@ import { nowNs, sleep } from '../clock.ts';
 import type { HistoryWriter } from '../history/writer.ts';
 import type { FaultRecord } from '../report/model.ts';
 import type { FaultDriver, FaultKind } from './kinds.ts';
-import { describeTarget, resolveTarget, type Target } from './targets.ts';
+import { describeTarget, groupsOf, resolveTarget, type Target } from './targets.ts';
 
 export interface FaultPlan {
   kind: FaultKind;
@@ -59,9 +59,11 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
     return record;
   }
   record.targets = targets;
+  const groups = groupsOf(plan.target, targets, ctx.nodes);
+  const groupOf = (node: string) => groups.get(node) ?? targets;
   const startedMs = sinceStartMs();
   note(ctx, plan.kind, 'invoke', { targets, phase: 'start' });
-  const results = await Promise.allSettled(targets.map((node) => ctx.driver.apply(plan.kind, node, targets, plan.levels?.[0])));
+  const results = await Promise.allSettled(targets.map((node) => ctx.driver.apply(plan.kind, node, groupOf(node), plan.levels?.[0])));
   const hit = targets.filter((_, i) => results[i]!.status === 'fulfilled');
   const missed = targets.flatMap((node, i) => {
     const r = results[i]!;
@@ -77,7 +79,7 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
     record.detail = [verifiedText, ...missed.map((m) => `NOT applied on ${m}`)].join('; ');
     note(ctx, plan.kind, missed.length ? 'info' : 'ok', { targets: hit, phase: 'start', verified: verifiedText }, missed.join('; ') || undefined);
     ctx.log(`⚡ ${(startedMs / 1000).toFixed(1)}s ${plan.kind} ${hit.join(',')} — applied (${record.detail})`);
-    if (plan.levels && plan.levels.length > 1) await deteriorate(plan, plan.levels, hit, record, ctx, startedMs, sinceStartMs);
+    if (plan.levels && plan.levels.length > 1) await deteriorate(plan, plan.levels, hit, groupOf, record, ctx, startedMs, sinceStartMs);
     await sleepUntil(ctx, startedMs + plan.forMs, sinceStartMs);
   } else {
     record.detail = missed.join('; ');
@@ -85,20 +87,20 @@ export async function runFault(plan: FaultPlan, ctx: NemesisContext): Promise<Fa
     ctx.log(`⚠ ${plan.kind} ${targets.join(',')} — NOT APPLIED: ${record.detail}`);
   }
   // Heal every target, also those where applying failed: a half-applied fault must not linger.
-  await heal(plan.kind, targets, record, ctx, sinceStartMs);
+  await heal(plan.kind, targets, groupOf, record, ctx, sinceStartMs);
   return record;
 }
 
 /** Steps a fault through worse and worse levels: each step replaces the last (heal, then apply). */
-async function deteriorate(plan: FaultPlan, levels: number[], targets: string[], record: FaultRecord, ctx: NemesisContext, startedMs: number, sinceStartMs: () => number) {
+async function deteriorate(plan: FaultPlan, levels: number[], targets: string[], groupOf: (node: string) => string[], record: FaultRecord, ctx: NemesisContext, startedMs: number, sinceStartMs: () => number) {
   const stepMs = plan.forMs / levels.length;
   for (let i = 1; i < levels.length; i++) {
     if (!(await sleepUntil(ctx, startedMs + i * stepMs, sinceStartMs))) return;
     const level = levels[i]!;
     note(ctx, plan.kind, 'invoke', { targets, phase: 'step', level });
     const stepped = await Promise.allSettled(targets.map(async (node) => {
-      await ctx.driver.heal(plan.kind, node, targets);
-      return ctx.driver.apply(plan.kind, node, targets, level);
+      await ctx.driver.heal(plan.kind, node, groupOf(node));
+      return ctx.driver.apply(plan.kind, node, groupOf(node), level);
     }));
     const failures = rejections(stepped);
     note(ctx, plan.kind, failures.length ? 'fail' : 'ok', { targets, phase: 'step', level }, failures.join('; ') || undefined);
@@ -108,9 +110,9 @@ async function deteriorate(plan: FaultPlan, levels: number[], targets: string[],
   record.detail = `${record.detail}; levels ${levels.join(' → ')}, ${(stepMs / 1000).toFixed(1)} s each`;
 }
 
-async function heal(kind: FaultKind, targets: string[], record: FaultRecord, ctx: NemesisContext, sinceStartMs: () => number) {
+async function heal(kind: FaultKind, targets: string[], groupOf: (node: string) => string[], record: FaultRecord, ctx: NemesisContext, sinceStartMs: () => number) {
   note(ctx, kind, 'invoke', { targets, phase: 'heal' });
-  const healed = await Promise.allSettled(targets.map((node) => ctx.driver.heal(kind, node, targets)));
+  const healed = await Promise.allSettled(targets.map((node) => ctx.driver.heal(kind, node, groupOf(node))));
   const failures = rejections(healed);
   if (failures.length === 0) {
     record.healedAtMs = sinceStartMs();
