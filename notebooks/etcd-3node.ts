@@ -1,8 +1,8 @@
 // etcd 3.4, three members (or --nodes 5, 7), each with its API node, under Docker. Steady load,
 // then one fault per cell: the leader killed (kill -9) and restarted with its data, a member
 // paused, isolated, a minority split from the majority, two sides bridged by one member, packet
-// loss, a bandwidth limit, loss
-// rising step by step, added latency; then three faults of those kinds drawn from the seed (kinds, nodes, times, lengths).
+// loss, a bandwidth limit, loss rising step by step, added latency; then three faults of those
+// kinds drawn from the seed (kinds, nodes, times, lengths).
 // Every acknowledged transfer must survive, and no money may appear, vanish or go negative.
 //
 //   npx tsx notebooks/etcd-3node.ts                       # needs a Docker engine
