@@ -5,16 +5,12 @@ import t from 'tap';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { cell, faults, notebook, target } from '../lib/notebook.ts';
 import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
 import { etcd } from '../lib/runtime/docker/engines/etcd.ts';
-import { dockerTestLock } from './helpers/docker-lock.ts';
+import { dockerEngineOrSkip, dockerTestLock } from './helpers/docker.ts';
 
-const engine = await new Docker().ping().then(() => true, () => false);
-const why = 'no Docker engine answers on /var/run/docker.sock (start one with scripts/docker/engine.sh start)';
-if (!engine && process.env.BANKRUN_REQUIRE_DOCKER) t.fail(why);
-else if (!engine) t.plan(0, why);
+const engine = await dockerEngineOrSkip(t);
 
 if (engine) {
   t.setTimeout(1_800_000);

@@ -11,15 +11,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { LABEL, PROJECT } from '../lib/runtime/docker/labels.ts';
-import { dockerTestLock } from './helpers/docker-lock.ts';
+import { dockerEngineOrSkip, dockerTestLock } from './helpers/docker.ts';
 
 const run = promisify(execFile);
 const docker = new Docker();
-const engine = await docker.ping().then(() => true, () => false);
-const why = 'no Docker engine answers on /var/run/docker.sock (start one with scripts/docker/engine.sh start)';
-// CI starts an engine and sets BANKRUN_REQUIRE_DOCKER: there, a missing engine fails instead of skipping.
-if (!engine && process.env.BANKRUN_REQUIRE_DOCKER) t.fail(why);
-else if (!engine) t.plan(0, why);
+const engine = await dockerEngineOrSkip(t);
 
 const ours = () => docker.listContainers({ all: true, filters: { label: [`${LABEL.project}=${PROJECT}`] } });
 

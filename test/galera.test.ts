@@ -10,7 +10,7 @@ import { DefiniteError } from '../lib/store.ts';
 import { freePort } from '../lib/runtime/local-processes.ts';
 import { waitHealthy } from '../lib/runtime/docker/docker-runtime.ts';
 import { labels } from '../lib/runtime/docker/labels.ts';
-import { dockerTestLock } from './helpers/docker-lock.ts';
+import { dockerTestLock } from './helpers/docker.ts';
 import { outcomeOf, storeContract, type Tap } from './helpers/store-contract.ts';
 
 /** A MySQL error packet as mysql2 reports it. */
@@ -95,7 +95,7 @@ const why = 'no Docker engine answers on /var/run/docker.sock (start one with sc
 // CI starts an engine and sets BANKRUN_REQUIRE_DOCKER: there, a missing engine fails instead of skipping.
 if (!engine && process.env.BANKRUN_REQUIRE_DOCKER) t.fail(why);
 // Waiting for another Docker test file (the lock) can take minutes on top of this file's seconds.
-if (engine) t.setTimeout(600_000);
+if (engine) t.setTimeout(1_800_000);
 
 t.test('against one MariaDB in Docker (Galera off)', { skip: engine ? false : why }, async (t) => {
   const port = await startMariaDb(t);

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { sleep } from '../clock.ts';
-import { descendants, forgetOnExit, freePort, isAlive, killOnExit, procInfo, procState, signalProc, signalSync, spawnServer, waitFor, type Proc } from './local-processes.ts';
+import { descendants, forgetOnExit, freePort, isAlive, killOnExit, procInfo, procState, signalProc, signalSync, spawnServer, startReady, waitFor, type Proc } from './local-processes.ts';
 
 /** What callers need to know about one running node (name 'n1', url, pids, files). */
 export interface PostgresNodeInfo {
@@ -44,15 +44,7 @@ const IS_ROOT = process.getuid?.() === 0;
 
 /** Creates (initdb) and starts a node, then waits until it answers SELECT 1. */
 export async function startPostgresNode(opts: PostgresNodeOptions = {}, readyTimeoutMs = 30_000): Promise<PostgresNode> {
-  const node = await PostgresNode.create(opts);
-  try {
-    await node.start();
-    await node.waitReady(readyTimeoutMs);
-  } catch (err) {
-    await node.destroy().catch(() => undefined);
-    throw err;
-  }
-  return node;
+  return startReady(await PostgresNode.create(opts), readyTimeoutMs);
 }
 
 export class PostgresNode implements PostgresNodeInfo {

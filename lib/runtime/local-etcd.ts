@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sleep } from '../clock.ts';
-import { forgetOnExit, freePort, isAlive, killOnExit, procState, spawnServer, waitFor } from './local-processes.ts';
+import { forgetOnExit, freePort, isAlive, killOnExit, procState, spawnServer, startReady, waitFor } from './local-processes.ts';
 
 export const ETCD_BIN = '/usr/bin/etcd';
 export const ETCD_MISSING = `etcd not found at ${ETCD_BIN}: apt-get install etcd-server`;
@@ -25,15 +25,7 @@ export interface EtcdNodeOptions {
 
 /** Starts a fresh node and waits until /health says true. */
 export async function startEtcdNode(opts: EtcdNodeOptions = {}, readyTimeoutMs = 30_000): Promise<EtcdNode> {
-  const node = await EtcdNode.create(opts);
-  try {
-    await node.start();
-    await node.waitReady(readyTimeoutMs);
-  } catch (err) {
-    await node.destroy().catch(() => undefined);
-    throw err;
-  }
-  return node;
+  return startReady(await EtcdNode.create(opts), readyTimeoutMs);
 }
 
 export class EtcdNode {

@@ -97,6 +97,25 @@ export function spawnServer(command: string, args: string[], logPath: string, op
   return child;
 }
 
+/** A local server that can be started, awaited and removed. */
+export interface LocalServer {
+  start(): Promise<void>;
+  waitReady(timeoutMs: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** Starts `node` and waits until it is ready; a node that does not get there is removed again. */
+export async function startReady<T extends LocalServer>(node: T, readyTimeoutMs: number): Promise<T> {
+  try {
+    await node.start();
+    await node.waitReady(readyTimeoutMs);
+  } catch (err) {
+    await node.destroy().catch(() => undefined);
+    throw err;
+  }
+  return node;
+}
+
 /** Finds a free TCP port by binding port 0 (a tiny race with other binders is accepted). */
 export async function freePort(): Promise<number> {
   const server = net.createServer();

@@ -45,3 +45,16 @@ function ownerAlive(): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * Whether a Docker engine answers. Where none does, the file is skipped with the reason — or, where
+ * CI started an engine and set BANKRUN_REQUIRE_DOCKER, it fails instead of skipping.
+ */
+export async function dockerEngineOrSkip(t: { fail(message: string): void; plan(n: number, reason: string): void }): Promise<boolean> {
+  const { default: Docker } = await import('dockerode');
+  const engine = await new Docker().ping().then(() => true, () => false);
+  const why = 'no Docker engine answers on /var/run/docker.sock (start one with scripts/docker/engine.sh start)';
+  if (!engine && process.env.BANKRUN_REQUIRE_DOCKER) t.fail(why);
+  else if (!engine) t.plan(0, why);
+  return engine;
+}
