@@ -17,6 +17,7 @@ import { makeRunDir } from '../lib/results.ts';
 import type { Runtime } from '../lib/runtime/cluster.ts';
 import { embeddedMemory, embeddedPostgres } from '../lib/runtime/embedded.ts';
 import { initialBalances } from '../lib/workload/bank.ts';
+import { benchChecker } from './bench-checker.ts';
 import { ADMIN_PROCESS, healthyThenAudit, setupAccounts } from '../lib/workload/admin.ts';
 import { ProcessIds } from '../lib/workload/executor.ts';
 import { OpGenerator } from '../lib/workload/generator.ts';
@@ -106,6 +107,10 @@ for (const runtime of [embeddedMemory(), embeddedPostgres()]) {
   results.push([runtime.name, await bench(runtime)]);
 }
 
+console.log('\nchecker: a generated 1,000,000-operation history, checked from the file in a process of its own');
+const checker = await benchChecker();
+console.log(`  ${checker.seconds.toFixed(1)} s, peak RSS ${checker.peakRssMiB.toFixed(0)} MiB, verdict ${checker.valid}`);
+
 const dir = await makeRunDir(values.out!, 'bench', started);
 const ms = (us: number) => (us / 1000).toFixed(2);
 const lines = [
@@ -120,6 +125,9 @@ const lines = [
   ...results.map(([name, r]) => r.best
     ? `| ${name} | ${r.best.rate} | ${ms(r.best.metrics.transfers.ok.p50Us)} | ${ms(r.best.metrics.transfers.ok.p99Us)} | ${ms(r.best.metrics.transfers.ok.maxUs)} | ${r.best.cpuUsPerOp.toFixed(0)} | ${r.valid === true ? 'valid' : String(r.valid)} |`
     : `| ${name} | none passed | | | | | ${String(r.valid)} |`),
+  '## Checker',
+  `A generated history of ${checker.ops.toLocaleString('en')} operations (100 accounts, 20 % reads, 64 processes, one audit) ` +
+    `checked from the file: ${checker.seconds.toFixed(1)} s, peak RSS ${checker.peakRssMiB.toFixed(0)} MiB, verdict ${String(checker.valid)}.`,
   '## Every step',
   '| store | rate | p99 ms | ok | insufficient | failed | indeterminate | dropped | CPU µs/op | |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
