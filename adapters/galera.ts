@@ -31,6 +31,7 @@ import {
   type Transfer,
   type TransferResult,
 } from '../lib/store.ts';
+import { withDeadline } from '../lib/deadline.ts';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../lib/retry.ts';
 
 // ---- SQL ----------------------------------------------------------------------------------
@@ -340,7 +341,7 @@ export class GaleraBankStore implements CountingBankStore {
     const c = await this.connect(deadline);
     step.phase = 'transaction';
     try {
-      const value = await beforeDeadline(work(c), deadline, this.opts.timeoutMs);
+      const value = await withDeadline(work(c), deadline - Date.now(), () => new CallTimeout(this.opts.timeoutMs));
       c.release();
       return value;
     } catch (err) {
@@ -354,14 +355,14 @@ export class GaleraBankStore implements CountingBankStore {
     const pending = this.pool.getConnection();
     let c: Connection;
     try {
-      c = await beforeDeadline(pending, deadline, this.opts.timeoutMs);
+      c = await withDeadline(pending, deadline - Date.now(), () => new CallTimeout(this.opts.timeoutMs));
     } catch (err) {
       pending.then((late) => late.release(), () => undefined);
       throw err;
     }
     if (this.prepared.has(c.connection)) return c;
     try {
-      await beforeDeadline(c.query(this.sessionSettings()), deadline, this.opts.timeoutMs);
+      await withDeadline(c.query(this.sessionSettings()), deadline - Date.now(), () => new CallTimeout(this.opts.timeoutMs));
       this.prepared.add(c.connection);
       return c;
     } catch (err) {
@@ -382,7 +383,7 @@ export class GaleraBankStore implements CountingBankStore {
   private async discard(c: Connection, err: unknown): Promise<void> {
     if (serverError(err) || err instanceof DefiniteError) {
       try {
-        await beforeDeadline(c.query('ROLLBACK'), Date.now() + this.opts.connectTimeoutMs, this.opts.connectTimeoutMs);
+        await withDeadline(c.query('ROLLBACK'), this.opts.connectTimeoutMs, () => new CallTimeout(this.opts.connectTimeoutMs));
         c.release();
         return;
       } catch {
@@ -404,16 +405,6 @@ function toBalances(list: Row[]): Balances {
     if (!Number.isSafeInteger(n)) throw new DefiniteError(`corrupt balance of ${String(r.id)}: ${String(r.balance)}`);
     return [String(r.id), n];
   }));
-}
-
-/** Rejects with CallTimeout at `deadline`; the late outcome of `p` is swallowed. */
-function beforeDeadline<T>(p: Promise<T>, deadline: number, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CallTimeout(ms)), Math.max(0, deadline - Date.now()));
-  });
-  p.catch(() => undefined);
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export const create: StoreFactory = async (config) => new GaleraBankStore(parseConfig(config));

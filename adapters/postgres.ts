@@ -30,6 +30,7 @@ import {
   type Transfer,
   type TransferResult,
 } from '../lib/store.ts';
+import { withDeadline } from '../lib/deadline.ts';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../lib/retry.ts';
 
 // ---- dialect ------------------------------------------------------------------------------
@@ -333,7 +334,7 @@ export class PgBankStore implements CountingBankStore {
     }
     this.guard(client);
     try {
-      const value = await withTimeout(work(client), this.opts.timeoutMs);
+      const value = await withDeadline(work(client), this.opts.timeoutMs, () => new StatementTimeout(this.opts.timeoutMs));
       client.release();
       return value;
     } catch (err) {
@@ -383,16 +384,6 @@ function toBalances(rows: { id: string; balance: string }[]): Balances {
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
-}
-
-/** Rejects with StatementTimeout after ms; the late outcome of `p` is swallowed. */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StatementTimeout(ms)), ms);
-  });
-  p.catch(() => undefined);
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** StoreFactory for PostgreSQL; other PostgreSQL-wire adapters pass their own Dialect. */

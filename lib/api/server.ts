@@ -4,6 +4,7 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withDeadline } from '../deadline.ts';
 import { IndeterminateError, isCountingStore, retriesOf, type BankStore, type CountedTransfer, type Transfer } from '../store.ts';
 import { MAX_BODY_BYTES, TOO_LARGE, parseBody, show, validateSetup, validateTransfer, type Checked } from './validate.ts';
 
@@ -50,7 +51,7 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
    */
   async function knownAccounts(): Promise<ReadonlySet<string> | undefined> {
     if (accounts) return accounts;
-    const balances = await withDeadline(() => store.read(), deadlineMs);
+    const balances = await storeCall(() => store.read(), deadlineMs);
     if (Object.keys(balances).length > 0) accounts = new Set(Object.keys(balances));
     return accounts;
   }
@@ -61,7 +62,7 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
       async handle(req) {
         const input = await readJson(req, validateSetup);
         if (!input.ok) return invalid(input.error);
-        await withDeadline(() => store.setup(input.value), setupDeadlineMs);
+        await storeCall(() => store.setup(input.value), setupDeadlineMs);
         // Learnt only once the store has the accounts, so transfers never run ahead of setup.
         accounts = new Set(Object.keys(input.value));
         return { status: 200, body: { status: 'ok' } };
@@ -75,7 +76,7 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
         if (!input.ok) return invalid(input.error);
         let counted: CountedTransfer;
         try {
-          counted = await withDeadline(() => transferWithRetries(store, input.value), deadlineMs);
+          counted = await storeCall(() => transferWithRetries(store, input.value), deadlineMs);
         } catch (err) {
           const a = errorAnswer(err);
           return { ...a, body: { ...a.body, retries: retriesOf(err) } };
@@ -89,13 +90,13 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
     '/read': {
       method: 'GET',
       async handle() {
-        return { status: 200, body: { balances: await withDeadline(() => store.read(), deadlineMs) } };
+        return { status: 200, body: { balances: await storeCall(() => store.read(), deadlineMs) } };
       },
     },
     '/audit': {
       method: 'GET',
       async handle() {
-        const { balances, transfers } = await withDeadline(() => store.audit(), deadlineMs);
+        const { balances, transfers } = await storeCall(() => store.audit(), deadlineMs);
         return { status: 200, body: { balances, transfers } };
       },
     },
@@ -103,7 +104,7 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
       method: 'GET',
       async handle() {
         if (!store.leader) return { status: 404, body: { status: 'unsupported', error: 'this adapter cannot say which node leads' } };
-        const leader = await withDeadline(() => store.leader!(), Math.min(HEALTH_DEADLINE_MS, deadlineMs));
+        const leader = await storeCall(() => store.leader!(), Math.min(HEALTH_DEADLINE_MS, deadlineMs));
         return { status: 200, body: { leader: leader ?? null } };
       },
     },
@@ -112,7 +113,7 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
       async handle() {
         // A short deadline keeps /health snappy while the database node is paused.
         try {
-          await withDeadline(() => store.ping(), Math.min(HEALTH_DEADLINE_MS, deadlineMs));
+          await storeCall(() => store.ping(), Math.min(HEALTH_DEADLINE_MS, deadlineMs));
           return { status: 200, body: { status: 'up', node: opts.name } };
         } catch (err) {
           return { status: 503, body: { status: 'down', node: opts.name, error: describe(err) } };
@@ -164,23 +165,9 @@ async function transferWithRetries(store: BankStore, t: Transfer): Promise<Count
 }
 
 /** Settles with the store's answer, or with an indeterminate error after `ms`; a late answer is dropped. */
-function withDeadline<T>(work: () => Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new IndeterminateError(`no answer from the store within ${ms} ms`)), ms);
-    // Starting inside then() turns a synchronous throw from the store into a rejection.
-    Promise.resolve()
-      .then(work)
-      .then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-  });
+function storeCall<T>(work: () => Promise<T>, ms: number): Promise<T> {
+  // Starting inside then() turns a synchronous throw from the store into a rejection.
+  return withDeadline(Promise.resolve().then(work), ms, () => new IndeterminateError(`no answer from the store within ${ms} ms`));
 }
 
 /** Errors are told apart by their `kind`, not instanceof: adapters may load their own copy of store.ts. */
