@@ -1,7 +1,8 @@
-// The one retry loop of the adapters: conflicts that certainly applied nothing (serialization
-// failures, failed compares) are retried inside the adapter, with full-jitter exponential
-// backoff, bounded in count and time, and counted.
-import { sleep } from './clock.ts';
+// Retrying. `withRetries` is the one retry loop of the adapters: conflicts that certainly applied
+// nothing (serialization failures, failed compares) are retried inside the adapter, with
+// full-jitter exponential backoff, bounded in count and time, and counted. `retryUntil` is the
+// tester's wait for something to come up (set-up, health, an audit), with a named deadline.
+import { nowNs, sleep } from './clock.ts';
 import { withRetryCount } from './store.ts';
 
 export interface RetryPolicy {
@@ -40,4 +41,19 @@ export async function withRetries<T>(
       await sleep(delay);
     }
   }
+}
+
+/** Retries `attempt` with backoff until it succeeds or `deadlineMs` passes; the error names what was awaited. */
+export async function retryUntil(what: string, deadlineMs: number, attempt: () => Promise<void>): Promise<void> {
+  const endNs = nowNs() + deadlineMs * 1e6;
+  let last: unknown;
+  for (let delay = 100; nowNs() < endNs; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await attempt();
+    } catch (err) {
+      last = err;
+      await sleep(delay);
+    }
+  }
+  throw new Error(`gave up after ${deadlineMs / 1000} s waiting for ${what}: ${(last as Error)?.message ?? last}`);
 }

@@ -2,7 +2,8 @@
 // cell, and after each cell wait for every API node to be healthy and audit the ledger. Each
 // attempt goes into the history, so the checker sees exactly what the tester saw.
 import type { ApiClient } from '../api/client.ts';
-import { nowNs, sleep } from '../clock.ts';
+import { nowNs } from '../clock.ts';
+import { retryUntil } from '../retry.ts';
 import type { HistoryWriter } from '../history/writer.ts';
 import type { Balances } from '../store.ts';
 
@@ -40,19 +41,4 @@ export async function healthyThenAudit(history: HistoryWriter, api: readonly Api
     });
     if (r.type !== 'ok') throw new Error(r.error ?? r.type);
   });
-}
-
-/** Retries `attempt` with backoff until it succeeds or `deadlineMs` passes; the error names what was awaited. */
-export async function retryUntil(what: string, deadlineMs: number, attempt: () => Promise<void>): Promise<void> {
-  const endNs = nowNs() + deadlineMs * 1e6;
-  let last: unknown;
-  for (let delay = 100; nowNs() < endNs; delay = Math.min(delay * 2, 2000)) {
-    try {
-      return await attempt();
-    } catch (err) {
-      last = err;
-      await sleep(delay);
-    }
-  }
-  throw new Error(`gave up after ${deadlineMs / 1000} s waiting for ${what}: ${(last as Error)?.message ?? last}`);
 }

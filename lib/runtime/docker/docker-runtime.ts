@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { ApiClient } from '../../api/client.ts';
 import { nowNs, sleep } from '../../clock.ts';
+import { retryUntil } from '../../retry.ts';
 import { leaderByMajority, type Cluster, type Runtime, type RuntimeContext } from '../cluster.ts';
 import { removeLeftovers } from './cleanup.ts';
 import { API_PORT, composeFile, nodeAddresses, refuseNodeCount, renderCompose } from './compose-file.ts';
@@ -50,7 +51,10 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
       const url = await publishedUrl(docker, containers.api.get(n.name)!);
       return new ApiClient({ name: n.name, url, timeoutMs: ctx.params.timeoutMs });
     }));
-    await Promise.all(api.map((a) => waitApi(a)));
+    await Promise.all(api.map((a) => retryUntil(`API node ${a.name} (${a.url}) healthy`, 60_000, async () => {
+      const r = await a.health();
+      if (r.type !== 'ok') throw new Error(r.error ?? r.type);
+    })));
     return {
       nodes: nodes.map((n) => n.name),
       api,
@@ -115,14 +119,3 @@ async function publishedUrl(docker: Docker, id: string): Promise<string> {
   return `http://127.0.0.1:${binding.HostPort}`;
 }
 
-async function waitApi(api: ApiClient, timeoutMs = 60_000): Promise<void> {
-  const t0 = nowNs();
-  let last = '';
-  while ((nowNs() - t0) / 1e6 < timeoutMs) {
-    const r = await api.health();
-    if (r.type === 'ok') return;
-    last = r.error ?? r.type;
-    await sleep(250);
-  }
-  throw new Error(`API node ${api.name} (${api.url}) not healthy after ${timeoutMs / 1000} s: ${last}`);
-}
