@@ -4,16 +4,13 @@
 // is valid, and nothing bankrun-labelled is left behind.
 // Skipped, with the reason, where no Docker engine answers (CI starts one: scripts/docker/engine.sh).
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { LABEL, PROJECT } from '../lib/runtime/docker/labels.ts';
 import { dockerEngineOrSkip, dockerTestLock } from './helpers/docker.ts';
+import { runNotebook } from './helpers/run-notebook.ts';
 
-const run = promisify(execFile);
 const docker = new Docker();
 const engine = await dockerEngineOrSkip(t);
 
@@ -31,12 +28,10 @@ if (engine) {
   t.setTimeout(1_800_000);
   t.test('galera, 3 nodes: faults applied and verified, n1 rejoins after kill -9, valid, nothing left behind', async (t) => {
     t.teardown(await dockerTestLock());
-    const out = mkdtempSync(join(tmpdir(), 'bankrun-galera-'));
-    const r = await run('npx', ['tsx', 'notebooks/galera-3node.ts', '--out', out, '--duration', '8s', '--fault-for', '3s', '--seed', '3'], { timeout: 280_000 })
-      .then((x) => ({ code: 0, ...x }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+    const r = await runNotebook('galera-3node', ['--duration', '8s', '--fault-for', '3s', '--seed', '3'], 280_000);
     t.equal(r.code, 0, `exit 0\n${r.stdout}\n${r.stderr}`);
     t.match(r.stdout, /✅ valid/);
-    const dir = join(out, 'galera-3node', readdirSync(join(out, 'galera-3node'))[0]!);
+    const dir = r.dir;
     const schedule = JSON.parse(readFileSync(join(dir, 'schedule.json'), 'utf8')) as { cell: string; faults: Fault[] }[];
     const byKind = Object.fromEntries(schedule.flatMap((c) => c.faults).map((f) => [f.kind, f]));
     for (const kind of ['kill', 'pause', 'partition', 'loss']) {

@@ -3,17 +3,14 @@
 // it can, reports the ones it cannot as unsupported, and leaves nothing bankrun-labelled behind.
 // Skipped, with the reason, where no Docker engine answers (CI starts one: scripts/docker/engine.sh).
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { removeLeftovers } from '../lib/runtime/docker/cleanup.ts';
 import { LABEL, PROJECT, labels } from '../lib/runtime/docker/labels.ts';
 import { dockerEngineOrSkip, dockerTestLock } from './helpers/docker.ts';
+import { runNotebook } from './helpers/run-notebook.ts';
 
-const run = promisify(execFile);
 // Notebooks under Docker take minutes, and this file may wait for another Docker test's lock.
 t.setTimeout(1_800_000);
 const docker = new Docker();
@@ -54,12 +51,10 @@ if (engine) {
   });
 
   t.test('etcd, 3 members: faults applied and verified, unsupported ones reported, nothing left behind', async (t) => {
-    const out = mkdtempSync(join(tmpdir(), 'bankrun-etcd-'));
-    const r = await run('npx', ['tsx', 'notebooks/etcd-3node.ts', '--out', out, '--duration', '8s', '--fault-for', '3s', '--seed', '3'], { timeout: 900_000 })
-      .then((x) => ({ code: 0, ...x }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+    const r = await runNotebook('etcd-3node', ['--duration', '8s', '--fault-for', '3s', '--seed', '3'], 900_000);
     t.equal(r.code, 0, `exit 0\n${r.stdout}\n${r.stderr}`);
     t.match(r.stdout, /✅ valid/);
-    const dir = join(out, 'etcd-3node', readdirSync(join(out, 'etcd-3node'))[0]!);
+    const dir = r.dir;
     t.ok(existsSync(join(dir, 'compose.yml')), 'the compose file is saved with the results');
     const schedule = JSON.parse(readFileSync(join(dir, 'schedule.json'), 'utf8')) as { cell: string; faults: { kind: string; status: string; verified: boolean; detail?: string }[] }[];
     const fixed = schedule.filter((c) => c.cell !== 'random faults');
@@ -85,12 +80,10 @@ if (engine) {
   });
 
   t.test('postgres, primary and 2 replicas: writes only through the primary, valid, nothing left behind', async (t) => {
-    const out = mkdtempSync(join(tmpdir(), 'bankrun-postgres-'));
-    const r = await run('npx', ['tsx', 'notebooks/postgres-3node.ts', '--out', out, '--duration', '6s', '--fault-for', '2s', '--seed', '3'], { timeout: 900_000 })
-      .then((x) => ({ code: 0, ...x }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+    const r = await runNotebook('postgres-3node', ['--duration', '6s', '--fault-for', '2s', '--seed', '3'], 900_000);
     t.equal(r.code, 0, `exit 0\n${r.stdout}\n${r.stderr}`);
     t.match(r.stdout, /✅ valid/);
-    const dir = join(out, 'postgres-3node', readdirSync(join(out, 'postgres-3node'))[0]!);
+    const dir = r.dir;
     const history = readFileSync(join(dir, 'history.jsonl.gz'));
     const { gunzipSync } = await import('node:zlib');
     const ops = gunzipSync(history).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; f: string; node: string; error?: string });

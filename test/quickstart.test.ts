@@ -7,35 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { checkFile } from '../lib/check/check-file.ts';
+import { runNotebook } from './helpers/run-notebook.ts';
 
 const run = promisify(execFile);
 const QUICKSTART = 'notebooks/quickstart.ts';
 
-async function notebook(command: string[], out: string, duration: string) {
-  try {
-    const { stdout, stderr } = await run('npx', [...command, QUICKSTART, '--out', out, '--duration', duration, '--fault-for', '2s', '--seed', '7'], { timeout: 240_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-function runDir(out: string): string {
-  const stamps = readdirSync(join(out, 'quickstart'));
-  return join(out, 'quickstart', stamps[0]!);
-}
-
 // Deno runs it exactly as the README says: npx deno run -A notebooks/quickstart.ts --duration 5s
 for (const [runtime, command, duration] of [['tsx', ['tsx'], '6s'], ['Deno', ['deno', 'run', '-A'], '5s']] as const) {
   t.test(`quickstart under ${runtime}: valid verdict, faults applied and shown, files complete`, async (t) => {
-    const out = mkdtempSync(join(tmpdir(), 'bankrun-quickstart-'));
-    const r = await notebook([...command], out, duration);
+    const r = await runNotebook('quickstart', ['--duration', duration, '--fault-for', '2s', '--seed', '7'], 240_000, command);
     t.equal(r.code, 0, `exit 0\n${r.stdout}\n${r.stderr}`);
     t.match(r.stdout, /⚡ .* kill n1 — applied/);
     t.match(r.stdout, /⚡ .* pause n1 — applied/);
     t.match(r.stdout, /✅ valid/);
-    const dir = runDir(out);
+    const dir = r.dir;
     for (const f of ['report.md', 'history.jsonl.gz', 'params.json', 'schedule.json']) t.ok(existsSync(join(dir, f)), f);
 
     const report = readFileSync(join(dir, 'report.md'), 'utf8');
