@@ -423,3 +423,5 @@ export function gapsAround(range: Range, keys: Buffer[]): Range[] {
 }
 
 export const create: StoreFactory = async (config) => new EtcdBankStore(parseConfig(config));
+/** Config keys a notebook may change between cells (see AdapterModule). */
+export const settings = ['reads'] as const;

@@ -14,8 +14,11 @@
 // duplicate ledger id means an earlier attempt of this id was applied: the stored row says.
 //
 // Config keys (all strings): host, port (3306), isolation (REPEATABLE READ | SERIALIZABLE |
-// READ COMMITTED; default REPEATABLE READ), forUpdate (true | false; default true), timeoutMs (per
-// call, default 4000), connectTimeoutMs (default 2000), poolMax (default 16).
+// READ COMMITTED; default REPEATABLE READ), forUpdate (true | false; default true),
+// flushLogAtTrxCommit (0 | 1 | 2; default: leave the server's own setting), timeoutMs (per call,
+// default 4000), connectTimeoutMs (default 2000), poolMax (default 16).
+// innodb_flush_log_at_trx_commit is server-wide: it is set on every new connection, so a node
+// restarted with its command-line value gets this store's value back before its next transfer.
 import mysql from 'mysql2/promise';
 import {
   DefiniteError,
@@ -156,6 +159,8 @@ export interface GaleraStoreOptions {
   port: number;
   isolation: Isolation;
   forUpdate: boolean;
+  /** innodb_flush_log_at_trx_commit to set on the node, or undefined to leave it. */
+  flushLogAtTrxCommit: 0 | 1 | 2 | undefined;
   timeoutMs: number;
   connectTimeoutMs: number;
   poolMax: number;
@@ -169,6 +174,8 @@ export function parseConfig(config: Record<string, string>): GaleraStoreOptions 
   if (!ISOLATIONS.includes(isolation)) throw new DefiniteError(`config.isolation must be one of ${ISOLATIONS.join(', ')}`);
   const forUpdate = config.forUpdate ?? 'true';
   if (forUpdate !== 'true' && forUpdate !== 'false') throw new DefiniteError('config.forUpdate must be true or false');
+  const flush = config.flushLogAtTrxCommit;
+  if (flush !== undefined && !['0', '1', '2'].includes(flush)) throw new DefiniteError('config.flushLogAtTrxCommit must be 0, 1 or 2');
   const num = (key: string, dflt: number, max = Infinity) => {
     const v = config[key] === undefined ? dflt : Number(config[key]);
     if (!Number.isInteger(v) || v <= 0 || v > max) throw new DefiniteError(`config.${key} must be a positive integer${max < Infinity ? ` up to ${max}` : ''}`);
@@ -179,6 +186,7 @@ export function parseConfig(config: Record<string, string>): GaleraStoreOptions 
     port: num('port', 3306, 65535),
     isolation,
     forUpdate: forUpdate === 'true',
+    flushLogAtTrxCommit: flush === undefined ? undefined : (Number(flush) as 0 | 1 | 2),
     timeoutMs: num('timeoutMs', 4000),
     connectTimeoutMs: num('connectTimeoutMs', 2000),
     poolMax: num('poolMax', 16),
@@ -373,11 +381,13 @@ export class GaleraBankStore implements CountingBankStore {
 
   /**
    * Isolation of the transfers, and lock waits well inside a call's deadline (InnoDB's default
-   * is 50 s) so that a blocked transfer is retried rather than timed out.
+   * is 50 s) so that a blocked transfer is retried rather than timed out; the node's flush
+   * setting when the config names one.
    */
   private sessionSettings(): string {
     const lockWaitS = Math.max(1, Math.floor(this.opts.timeoutMs / 2000));
-    return `SET SESSION tx_isolation = '${this.opts.isolation.replace(' ', '-')}', SESSION innodb_lock_wait_timeout = ${lockWaitS}`;
+    const flush = this.opts.flushLogAtTrxCommit === undefined ? '' : `, GLOBAL innodb_flush_log_at_trx_commit = ${this.opts.flushLogAtTrxCommit}`;
+    return `SET SESSION tx_isolation = '${this.opts.isolation.replace(' ', '-')}', SESSION innodb_lock_wait_timeout = ${lockWaitS}${flush}`;
   }
 
   private async discard(c: Connection, err: unknown): Promise<void> {
@@ -408,3 +418,5 @@ function toBalances(list: Row[]): Balances {
 }
 
 export const create: StoreFactory = async (config) => new GaleraBankStore(parseConfig(config));
+/** Config keys a notebook may change between cells (see AdapterModule). */
+export const settings = ['isolation', 'forUpdate', 'flushLogAtTrxCommit'] as const;

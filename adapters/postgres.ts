@@ -392,3 +392,5 @@ export function createWithDialect(dialect: Dialect): StoreFactory {
 }
 
 export const create: StoreFactory = createWithDialect(postgresDialect);
+/** Config keys a notebook may change between cells (see AdapterModule). */
+export const settings = ['isolation'] as const;

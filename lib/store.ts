@@ -61,6 +61,18 @@ export class IndeterminateError extends Error {
 /** What a notebook or the API node needs to build a store connected to one node. */
 export type StoreFactory = (config: Record<string, string>) => Promise<BankStore>;
 
+/**
+ * What an adapter module exports: `create`, and optionally `settings`, the config keys a
+ * notebook may change between cells (isolation, read mode, durability). The API node applies a
+ * change by opening a new store with the changed config and closing the old one, so an adapter
+ * needs no code of its own for it; a setting the database keeps server-wide (not per session)
+ * must be applied by the adapter on every new connection, so a restarted node gets it again.
+ */
+export interface AdapterModule {
+  create: StoreFactory;
+  settings?: readonly string[];
+}
+
 /** One transfer's result and the conflict retries that ONE call took inside the adapter. */
 export interface CountedTransfer {
   result: TransferResult;
