@@ -8,6 +8,7 @@ import { describeTarget, target as targets, type Target } from './faults/targets
 import type { HistoryWriter } from './history/writer.ts';
 import { CellRecorder } from './metrics/cell-recorder.ts';
 import { parseDurationMs, type Loop, type Params } from './params.ts';
+import { describeSettings, withChanges, type SettingSpec, type SettingValues } from './settings.ts';
 import type { CellReport } from './report/model.ts';
 import type { Cluster } from './runtime/cluster.ts';
 import { closedLoop, openLoop } from './workload/drivers.ts';
@@ -69,6 +70,8 @@ export interface CellOptions {
   routing?: Routing;
   /** Load duration; default: --duration. */
   duration?: Duration;
+  /** The engine's settings for this cell, over the run's (e.g. `{ forUpdate: 'false' }`). */
+  settings?: Record<string, string>;
 }
 
 export interface CellSpec {
@@ -88,6 +91,14 @@ export interface CellPlan {
   routing: Routing;
   durationMs: number;
   faults: FaultPlan[];
+  /** The engine's settings in this cell (every one; see lib/settings.ts). */
+  settings: SettingValues;
+}
+
+/** The engine's settings and the run's values of them, which a cell's own override. */
+export interface EngineSettings {
+  specs: readonly SettingSpec[];
+  values: SettingValues;
 }
 
 const toMs = (d: Duration, what: string) => (typeof d === 'number' ? d : parseDurationMs(d, what));
@@ -96,8 +107,9 @@ const toMs = (d: Duration, what: string) => (typeof d === 'number' ? d : parseDu
  * Resolves a cell's options against the run's parameters. `random` (the nemesis's seeded stream)
  * draws the faults of a random cell, so the same seed plans the same faults.
  */
-export function planCell(spec: CellSpec, params: Params, random: SeededRandom): CellPlan {
+export function planCell(spec: CellSpec, params: Params, random: SeededRandom, engine: EngineSettings = { specs: [], values: {} }): CellPlan {
   const o = spec.options;
+  const settings = withChanges(engine.specs, engine.values, o.settings ?? {}, (key) => `settings.${key}`);
   const durationMs = o.duration === undefined ? params.durationMs : toMs(o.duration, 'duration');
   // A fault window longer than half the cell would leave no steady load to compare against.
   const forMs = Math.min(o.for === undefined ? params.faultMs : toMs(o.for, 'for'), durationMs / 2);
@@ -114,6 +126,7 @@ export function planCell(spec: CellSpec, params: Params, random: SeededRandom): 
     routing: o.routing ?? params.routing,
     durationMs,
     faults: planned,
+    settings,
   };
 }
 
@@ -140,6 +153,8 @@ export function describePlan(plan: CellPlan): string {
 
 export interface CellContext {
   params: Params;
+  /** How the report states the engine's settings. */
+  settingSpecs?: readonly SettingSpec[];
   cluster: Cluster;
   history: HistoryWriter;
   gen: OpGenerator;
@@ -213,5 +228,6 @@ function settingsOf(plan: CellPlan, ctx: CellContext): Record<string, string | n
     'API nodes': ctx.cluster.api.length,
     timeout: `${ctx.params.timeoutMs / 1000} s`,
     reads: `${Math.round(ctx.params.reads * 100)} %`,
+    ...describeSettings(ctx.settingSpecs ?? [], plan.settings),
   };
 }

@@ -21,7 +21,8 @@ import { nowNs } from './clock.ts';
 import type { Op } from './history/op.ts';
 import { HistoryWriter } from './history/writer.ts';
 import type { Outcome } from './metrics/summary.ts';
-import { DEFAULTS, ParamError, parseParams, usage, type Params } from './params.ts';
+import { DEFAULTS, ParamError, parseParams, usage, type ParsedArgs, type Params } from './params.ts';
+import { changedSettings, flagOf, settingsFromFlags, settingsUsage, type SettingSpec, type SettingValues } from './settings.ts';
 import type { CellReport, RunReport } from './report/model.ts';
 import { writeReport } from './report/write.ts';
 import { gzipHistory, makeRunDir, writeJson } from './results.ts';
@@ -53,12 +54,8 @@ export async function notebook(name: string, options: NotebookOptions = {}): Pro
     console.error(`${name}: ${err.message}`);
     process.exit(2);
   }
-  if (!parsed) {
-    console.log(`${name} — a bankrun notebook\n\n${usage(defaults)}`);
-    process.exit(0);
-  }
   const params = parsed.seedGiven ? parsed.params : { ...parsed.params, seed: randomInt(2 ** 31 - 1) };
-  return new Notebook(name, params, new Date());
+  return new Notebook(name, params, new Date(), { engineFlags: parsed.engineFlags, help: parsed.help, defaults });
 }
 
 export class Notebook {
@@ -79,11 +76,16 @@ export class Notebook {
   private reportedAnomalies = 0;
   private firstSigintAt = 0;
   private liveBroken = false;
+  /** The engine's settings: the run's (flags over defaults) and those the API nodes have now. */
+  private settingSpecs: readonly SettingSpec[] = [];
+  private runSettings: SettingValues = {};
+  private appliedSettings: SettingValues = {};
 
   constructor(
     readonly name: string,
     readonly params: Params,
     readonly startedAt: Date,
+    private readonly args: Pick<ParsedArgs, 'engineFlags' | 'help'> & { defaults: Params } = { engineFlags: {}, help: false, defaults: params },
   ) {
     this.gen = new OpGenerator({
       seed: params.seed, accounts: params.accounts, maxAmount: params.maxAmount, readShare: params.reads,
@@ -95,6 +97,19 @@ export class Notebook {
   /** Brings the cluster up, waits until every API node answers, and sets up the accounts. */
   async up(runtime: Runtime): Promise<Cluster> {
     if (this.cluster) throw new Error('this notebook already has a cluster up');
+    this.settingSpecs = runtime.settings ?? [];
+    if (this.args.help) {
+      console.log(`${this.name} — a bankrun notebook (${runtime.name})\n\n${usage(this.args.defaults)}`);
+      if (this.settingSpecs.length) console.log(`Settings of this engine (per cell, the notebook may change them):\n${settingsUsage(this.settingSpecs, {}).join('\n')}`);
+      process.exit(0);
+    }
+    try {
+      this.runSettings = settingsFromFlags(this.settingSpecs, this.args.engineFlags);
+    } catch (err) {
+      if (!(err instanceof ParamError)) throw err;
+      this.stop(`${err.message}\n\n${usage(this.args.defaults)}${this.settingSpecs.length ? `\n${settingsUsage(this.settingSpecs, {}).join('\n')}` : ''}`);
+    }
+    this.appliedSettings = this.runSettings;
     const refusal = runtime.refuse?.(this.params);
     if (refusal) this.stop(refusal);
     this.dir = await makeRunDir(this.params.out, this.name, this.startedAt);
@@ -111,7 +126,7 @@ export class Notebook {
     process.once('exit', () => rmSync(scratchDir, { recursive: true, force: true }));
     try {
       this.cluster = await runtime.start({
-        params: this.params, scratchDir: this.scratchDir, resultsDir: this.dir, runId: `${this.name}-${basename(this.dir)}`, log: (l) => this.log(`  ${l}`),
+        params: this.params, settings: this.runSettings, scratchDir: this.scratchDir, resultsDir: this.dir, runId: `${this.name}-${basename(this.dir)}`, log: (l) => this.log(`  ${l}`),
       });
     } catch (err) {
       console.error(`${this.name}: could not bring up ${runtime.name}: ${(err as Error).message}`);
@@ -129,12 +144,19 @@ export class Notebook {
   async run(spec: CellSpec): Promise<void> {
     const cluster = this.requireCluster();
     if (this.interrupt.signal.aborted) return;
-    const plan = planCell({ ...spec, name: this.uniqueName(spec.name) }, this.params, this.random.nemesis);
+    let plan: CellPlan;
+    try {
+      plan = planCell({ ...spec, name: this.uniqueName(spec.name) }, this.params, this.random.nemesis, { specs: this.settingSpecs, values: this.runSettings });
+    } catch (err) {
+      if (!(err instanceof ParamError)) throw err;
+      return this.abandon(`cell '${spec.name}': ${err.message}`);
+    }
     this.log(`\n▶ ${plan.name} — ${describePlan(plan)}`);
+    if (!(await this.applySettings(cluster, plan.settings))) return;
     this.segments.push({ name: plan.name, fromIndex: this.history.length });
     this.plans.push(plan);
     const report = await runCell(plan, {
-      params: this.params, cluster, history: this.history, gen: this.gen, random: this.random, processes: this.processes,
+      params: this.params, settingSpecs: this.settingSpecs, cluster, history: this.history, gen: this.gen, random: this.random, processes: this.processes,
       signal: this.interrupt.signal, log: (l) => this.log(`  ${l}`), onTick: (m, ms) => this.progress(m.counts(), ms),
     });
     this.cells.push(report);
@@ -154,7 +176,7 @@ export class Notebook {
       const run = this.runReport(check);
       await writeReport(this.dir, run);
       await writeJson(join(this.dir, 'params.json'), {
-        notebook: this.name, command: run.command, params: this.params, cells: this.plans, segments: this.segments, environment: run.environment,
+        notebook: this.name, command: run.command, params: this.params, settings: this.runSettings, cells: this.plans, segments: this.segments, environment: run.environment,
       });
       await writeJson(join(this.dir, 'schedule.json'), this.cells.map((c) => ({ cell: c.name, faults: c.faults })));
       await gzipHistory(historyPath);
@@ -165,6 +187,32 @@ export class Notebook {
     } finally {
       await this.teardown();
     }
+  }
+
+  /**
+   * Gives the API nodes the cell's settings when they differ from what they have. False when that
+   * failed: a cell must not run under settings it does not state, so the run stops with what it has.
+   */
+  private async applySettings(cluster: Cluster, wanted: SettingValues): Promise<boolean> {
+    const changed = changedSettings(this.appliedSettings, wanted);
+    if (Object.keys(changed).length === 0) return true;
+    this.log(`  settings: ${Object.entries(changed).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    try {
+      if (!cluster.changeSettings) throw new Error('this runtime cannot change settings while it runs');
+      await cluster.changeSettings(this.appliedSettings, wanted);
+      this.appliedSettings = wanted;
+      return true;
+    } catch (err) {
+      this.abandon(`could not change the settings: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** A cell that cannot run as written: say why, run no further cells, report what ran. */
+  private abandon(message: string): void {
+    console.error(`${this.name}: ${message} — no further cells run`);
+    this.interrupt.abort();
+    process.exitCode = 2;
   }
 
   private async setupAccounts(cluster: Cluster): Promise<void> {
@@ -205,7 +253,7 @@ export class Notebook {
     return {
       notebook: this.name,
       startedAt: this.startedAt.toISOString(),
-      command: rerunCommand(this.params),
+      command: rerunCommand(this.params, this.runSettings),
       params: { ...this.params },
       environment: {
         ...this.cluster?.environment,
@@ -276,11 +324,12 @@ export class Notebook {
   }
 }
 
-function rerunCommand(p: Params): string {
+function rerunCommand(p: Params, settings: SettingValues): string {
   const script = relative(process.cwd(), process.argv[1] ?? 'notebook.ts');
+  const engine = Object.entries(settings).map(([k, v]) => ` --${flagOf(k)} ${v}`).join('');
   return `npx tsx ${script} --seed ${p.seed} --duration ${p.durationMs / 1000}s --loop ${p.loop} ` +
     `--rate ${p.rate} --workers ${p.workers} --routing ${p.routing} --accounts ${p.accounts} --balance ${p.balance} ` +
-    `--max-amount ${p.maxAmount} --reads ${p.reads} --timeout ${p.timeoutMs / 1000}s --fault-for ${p.faultMs / 1000}s --nodes ${p.nodes}`;
+    `--max-amount ${p.maxAmount} --reads ${p.reads} --timeout ${p.timeoutMs / 1000}s --fault-for ${p.faultMs / 1000}s --nodes ${p.nodes}${engine}`;
 }
 
 function headline(check: CheckResult): string {

@@ -73,12 +73,21 @@ const FLAGS: Record<string, FlagSpec> = {
   out: { key: 'out', help: 'folder for results', parse: (v) => v },
 };
 
-/** Parses `argv` over `defaults`; throws ParamError with the flag and the fix. Null on --help. */
-export function parseParams(argv: string[], defaults: Params): { params: Params; seedGiven: boolean } | null {
+export interface ParsedArgs {
+  params: Params;
+  seedGiven: boolean;
+  /** Flags that are not bankrun's own, flag → value: the engine's settings (lib/settings.ts) check them. */
+  engineFlags: Record<string, string>;
+  help: boolean;
+}
+
+/** Parses `argv` over `defaults`; throws ParamError with the flag and the fix. */
+export function parseParams(argv: string[], defaults: Params): ParsedArgs {
+  const { own, engineFlags } = splitEngineFlags(argv);
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: own,
       options: {
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
@@ -89,14 +98,38 @@ export function parseParams(argv: string[], defaults: Params): { params: Params;
   } catch (err) {
     throw new ParamError(`${(err as Error).message.replace(/\. To specify .*$/s, '')}\n\n${usage(defaults)}`);
   }
-  if (parsed.values.help) return null;
   const params = { ...defaults };
   for (const [name, raw] of Object.entries(parsed.values)) {
     const spec = FLAGS[name];
     if (!spec || typeof raw !== 'string') continue;
     (params as Record<string, unknown>)[spec.key] = spec.parse(raw);
   }
-  return { params, seedGiven: typeof (parsed.values as Record<string, unknown>).seed === 'string' };
+  const seedGiven = typeof (parsed.values as Record<string, unknown>).seed === 'string';
+  return { params, seedGiven, engineFlags, help: parsed.values.help === true };
+}
+
+/**
+ * Takes `--name value` and `--name=value` pairs whose name is not one of bankrun's flags out of
+ * argv: the engine's settings are known only once the notebook brings its cluster up.
+ */
+function splitEngineFlags(argv: string[]): { own: string[]; engineFlags: Record<string, string> } {
+  const own: string[] = [];
+  const engineFlags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
+    if (!m || m[1] === 'help' || FLAGS[m[1]!]) {
+      own.push(arg);
+      // A value of bankrun's own flag may itself start with "--": keep it with its flag.
+      if (m && m[2] === undefined && FLAGS[m[1]!] && i + 1 < argv.length) own.push(argv[++i]!);
+      continue;
+    }
+    const value = m[2] ?? argv[i + 1];
+    if (value === undefined || (m[2] === undefined && value.startsWith('--'))) throw new ParamError(`--${m[1]} needs a value`);
+    if (m[2] === undefined) i++;
+    engineFlags[m[1]!] = value;
+  }
+  return { own, engineFlags };
 }
 
 export function usage(defaults: Params): string {

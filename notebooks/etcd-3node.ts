@@ -2,7 +2,8 @@
 // then one fault per cell: the leader killed (kill -9) and restarted with its data, a member
 // paused, isolated, a minority split from the majority, two sides bridged by one member, packet
 // loss, a bandwidth limit, loss rising step by step, added latency; then three faults of those
-// kinds drawn from the seed (kinds, nodes, times, lengths).
+// kinds drawn from the seed (kinds, nodes, times, lengths); last, n1 isolated while reads are
+// served locally (--reads serializable for the whole run).
 // Every acknowledged transfer must survive, and no money may appear, vanish or go negative.
 //
 //   npx tsx notebooks/etcd-3node.ts                       # needs a Docker engine
@@ -27,5 +28,8 @@ await nb.run(cell('bandwidth limit on n1', { fault: faults.bandwidth(target.node
 await nb.run(cell('deteriorating network on n1', { fault: faults.deteriorating('loss', target.node(1), [10, 30, 60]) }));
 await nb.run(cell('latency on n1', { fault: faults.latency(target.node(1)) }));
 await nb.run(cell('random faults', { fault: faults.random({ kinds: ['kill', 'pause', 'partition', 'loss'], count: 3 }) }));
+// Serializable reads are served by the member itself, without asking the leader: an isolated
+// member keeps answering, with balances that may be stale.
+await nb.run(cell('isolate n1, serializable reads', { settings: { reads: 'serializable' }, fault: faults.partition(target.node(1)) }));
 
 await nb.report();

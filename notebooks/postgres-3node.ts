@@ -1,7 +1,8 @@
 // PostgreSQL 15, one primary (n1) and two streaming replicas (or --nodes 5, 7), each node with its
 // API node, under Docker. Transfers succeed only through the primary's API node: the replicas'
 // API nodes answer reads and refuse writes, and the report shows what that costs. There is no
-// failover, so while the primary is down nothing is written.
+// failover, so while the primary is down nothing is written. The last cells weaken the isolation and
+// the durability on purpose (see --help for the settings' flags).
 //
 //   npx tsx notebooks/postgres-3node.ts                   # needs a Docker engine
 //   npx tsx notebooks/postgres-3node.ts --routing one     # every operation to n1, the primary
@@ -19,5 +20,13 @@ await nb.run(cell('pause the primary n1', { fault: faults.pause(target.node(1)) 
 await nb.run(cell('isolate the primary n1', { fault: faults.partition(target.node(1)) }));
 await nb.run(cell('packet loss on n1', { fault: faults.loss(target.node(1)) }));
 await nb.run(cell('bandwidth limit on n1', { fault: faults.bandwidth(target.node(1)) }));
+// What weaker settings cost. Read committed: a transfer is one statement whose UPDATE re-checks the
+// balance on the newest row version, so it should cost nothing here. synchronous_commit off: a
+// commit is acknowledged before its WAL reaches the disk, so kill -9 may lose acknowledged
+// transfers. Last, because money lost here stays lost for any cell after it.
+await nb.run(cell('read committed', { settings: { isolation: 'read-committed' } }));
+await nb.run(cell('kill -9 the primary with synchronous_commit off', {
+  settings: { synchronousCommit: 'off' }, fault: faults.kill(target.node(1)),
+}));
 
 await nb.report();

@@ -21,6 +21,7 @@ import { benchChecker } from './bench-checker.ts';
 import { ADMIN_PROCESS, healthyThenAudit, setupAccounts } from '../lib/workload/admin.ts';
 import { ProcessIds } from '../lib/workload/executor.ts';
 import { OpGenerator } from '../lib/workload/generator.ts';
+import { defaultValues } from '../lib/settings.ts';
 import { SeededRandom } from '../lib/random.ts';
 
 const { values } = parseArgs({
@@ -41,14 +42,14 @@ interface Step {
 async function bench(runtime: Runtime): Promise<{ steps: Step[]; best: Step | undefined; valid: unknown }> {
   const scratchDir = await mkdtemp(join(tmpdir(), 'bankrun-bench-'));
   const history = new HistoryWriter(join(scratchDir, 'history.jsonl'));
-  const cluster = await runtime.start({ params, scratchDir, resultsDir: scratchDir, runId: 'bench', log: (l) => console.log(`  ${l}`) });
+  const cluster = await runtime.start({ params, settings: defaultValues(runtime.settings ?? []), scratchDir, resultsDir: scratchDir, runId: 'bench', log: (l) => console.log(`  ${l}`) });
   try {
     await setupAccounts(history, cluster.api[0]!, initialBalances({ accounts: params.accounts, initialBalance: params.balance }));
     const gen = new OpGenerator({ seed: params.seed, accounts: params.accounts, maxAmount: params.maxAmount, readShare: params.reads });
     const processes = new ProcessIds(ADMIN_PROCESS + 1);
     const steps: Step[] = [];
     const measure = async (rate: number): Promise<Step> => {
-      const plan: CellPlan = { name: `${rate}/s`, loop: 'open', rate, workers: 0, routing: 'one', durationMs: stepMs, faults: [] };
+      const plan: CellPlan = { name: `${rate}/s`, loop: 'open', rate, workers: 0, routing: 'one', durationMs: stepMs, faults: [], settings: {} };
       const cpu0 = process.cpuUsage();
       const random = { routing: new SeededRandom(params.seed, 'routing'), nemesis: new SeededRandom(params.seed, 'nemesis') };
       const cell = await runCell(plan, { params, cluster, history, gen, random, processes, signal: new AbortController().signal, log: console.log });

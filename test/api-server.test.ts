@@ -211,3 +211,66 @@ t.test('unknown paths are 404, wrong methods 405', async (t) => {
   t.equal((await call(base, 'PUT', '/read')).status, 405);
   t.equal((await call(base, 'POST', '/health', '{}')).status, 405);
 });
+
+t.test('PUT /settings opens a store with the changed config, keeps earlier changes, and closes the old one', async (t) => {
+  const opened: Record<string, string>[] = [];
+  const closed: string[] = [];
+  /** A memory store whose read names the settings it was opened with. */
+  const storeWith = (tag: string): BankStore => ({
+    ...fakeStore(() => { throw new Error('unused'); }),
+    read: async () => ({ [tag]: 1 }),
+    close: async () => void closed.push(tag),
+  });
+  const api = createApiServer(storeWith('initial'), {
+    name: 'n1',
+    deadlineMs: 50,
+    settings: {
+      names: ['isolation', 'forUpdate'],
+      async open(settings) {
+        if (settings.isolation === 'snapshot') throw new DefiniteError('config.isolation must be one of serializable, read committed');
+        opened.push(settings);
+        return storeWith(JSON.stringify(settings));
+      },
+    },
+  });
+  const base = `http://127.0.0.1:${await api.listen()}`;
+  t.teardown(() => api.close());
+
+  const unknown = await call(base, 'PUT', '/settings', JSON.stringify({ settings: { durability: 'none' } }));
+  t.same([unknown.status, unknown.body.error], [400, "no setting \"durability\"; this adapter has: isolation, forUpdate"]);
+  const refused = await call(base, 'PUT', '/settings', JSON.stringify({ settings: { isolation: 'snapshot' } }));
+  t.equal(refused.status, 400);
+  t.match(refused.body.error, /the adapter refused these settings: config.isolation must be one of/);
+  t.same((await call(base, 'GET', '/read')).body.balances, { initial: 1 }, 'a refused change leaves the store in use');
+  t.same(opened, [], 'nothing was opened for an unknown name');
+
+  const first = await call(base, 'PUT', '/settings', JSON.stringify({ settings: { isolation: 'read committed' } }));
+  t.same([first.status, first.body.settings], [200, { isolation: 'read committed' }]);
+  const second = await call(base, 'PUT', '/settings', JSON.stringify({ settings: { forUpdate: 'false' } }));
+  t.same(second.body.settings, { isolation: 'read committed', forUpdate: 'false' }, 'the first change is kept');
+  t.same(opened, [{ isolation: 'read committed' }, { isolation: 'read committed', forUpdate: 'false' }]);
+  t.same((await call(base, 'GET', '/read')).body.balances, { [JSON.stringify(opened[1])]: 1 }, 'requests go to the newest store');
+  await new Promise((r) => setTimeout(r, 150));
+  t.same(closed, ['initial', JSON.stringify(opened[0])], 'replaced stores are closed after the deadline');
+  t.same(await api.store.read(), { [JSON.stringify(opened[1])]: 1 }, 'the store closed at shutdown is the newest one');
+});
+
+t.test('PUT /settings on an adapter without settings is 404, and malformed bodies are 400', async (t) => {
+  const base = await serve(t, await createMemoryStore({}));
+  const none = await call(base, 'PUT', '/settings', JSON.stringify({ settings: { isolation: 'serializable' } }));
+  t.same([none.status, none.body.status], [404, 'unsupported']);
+  const api = createApiServer(await createMemoryStore({}), { name: 'n1', settings: { names: ['isolation'], open: () => createMemoryStore({}) } });
+  const url = `http://127.0.0.1:${await api.listen()}`;
+  t.teardown(() => api.close());
+  for (const [body, error] of [
+    ['{"settings":{}}', /must not be empty/],
+    ['{"settings":{"isolation":7}}', /setting isolation must be a string/],
+    ['{"isolation":"serializable"}', /missing field\(s\): settings/],
+    ['not json', /JSON/],
+  ] as const) {
+    const r = await call(url, 'PUT', '/settings', body);
+    t.equal(r.status, 400, body);
+    t.match(r.body.error, error);
+  }
+  t.equal((await call(url, 'POST', '/settings', '{}')).status, 405, 'PUT only');
+});

@@ -10,6 +10,8 @@ import { parse } from 'yaml';
 import { composeFile, nodeAddresses, refuseNodeCount, renderCompose } from '../lib/runtime/docker/compose-file.ts';
 import { etcd } from '../lib/runtime/docker/engines/etcd.ts';
 import { postgresReplicas } from '../lib/runtime/docker/engines/postgres.ts';
+import { etcdSettings, postgresSettings } from '../lib/runtime/engine-settings.ts';
+import { defaultValues } from '../lib/settings.ts';
 import { LABEL } from '../lib/runtime/docker/labels.ts';
 
 type Service = {
@@ -24,7 +26,7 @@ type Service = {
 
 for (const n of [3, 5, 7]) {
   t.test(`etcd at ${n} nodes: ${n} database nodes and ${n} API nodes, paired, labelled`, async (t) => {
-    const doc = parse(renderCompose(composeFile({ engine: etcd(), nodes: n, run: 'r1', repoFromFile: '../../..', deadlineMs: 4500 }))) as {
+    const doc = parse(renderCompose(composeFile({ engine: etcd(), settings: defaultValues(etcdSettings), nodes: n, run: 'r1', repoFromFile: '../../..', deadlineMs: 4500 }))) as {
       services: Record<string, Service>;
       networks: Record<string, { internal?: boolean; labels: Record<string, string> }>;
       volumes: Record<string, { labels: Record<string, string> }>;
@@ -57,7 +59,7 @@ for (const n of [3, 5, 7]) {
 }
 
 t.test('postgres: n1 is the primary, every other node a replica of it; API nodes talk to their own node', async (t) => {
-  const doc = parse(renderCompose(composeFile({ engine: postgresReplicas(), nodes: 3, run: 'r1', repoFromFile: '../../..', deadlineMs: 4500 }))) as {
+  const doc = parse(renderCompose(composeFile({ engine: postgresReplicas(), settings: defaultValues(postgresSettings), nodes: 3, run: 'r1', repoFromFile: '../../..', deadlineMs: 4500 }))) as {
     services: Record<string, Service & { environment?: Record<string, string> }>;
   };
   t.equal(doc.services.n1!.environment, undefined, 'n1 initialises its own database');
@@ -81,7 +83,7 @@ t.test('docker compose itself accepts the file at 3, 5 and 7 nodes',
   const repo = join(import.meta.dirname, '..');
   for (const n of [3, 5, 7]) {
     const file = join(dir, `etcd-${n}.yml`);
-    writeFileSync(file, renderCompose(composeFile({ engine: etcd(), nodes: n, run: 'r1', repoFromFile: relative(dir, repo), deadlineMs: 4500 })));
+    writeFileSync(file, renderCompose(composeFile({ engine: etcd(), settings: defaultValues(etcdSettings), nodes: n, run: 'r1', repoFromFile: relative(dir, repo), deadlineMs: 4500 })));
     const r = await run(composeCmd![0]!, [...composeCmd!.slice(1), '-f', file, '-p', 'bankrun', 'config', '-q'])
       .then(() => ({ code: 0, stderr: '' }), (e) => ({ code: e.code as number, stderr: String(e.stderr) }));
     t.equal(r.code, 0, `${n} nodes: ${composeCmd!.join(' ')} config accepts it ${r.stderr}`);

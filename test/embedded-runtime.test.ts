@@ -10,7 +10,7 @@ import { embeddedMemory, embeddedPostgres } from '../lib/runtime/embedded.ts';
 const params = { ...DEFAULTS, timeoutMs: 2000 };
 const ctx = () => {
   const scratchDir = mkdtempSync(join(tmpdir(), 'bankrun-runtime-'));
-  return { params, scratchDir, resultsDir: scratchDir, runId: 'test', log: () => undefined };
+  return { params, settings: {}, scratchDir, resultsDir: scratchDir, runId: 'test', log: () => undefined };
 };
 
 t.test('embedded PostgreSQL: kill, pause and stop are applied, verified and healed; network faults are unsupported', async (t) => {

@@ -26,7 +26,6 @@ t.test('durations as people write them', async (t) => {
 });
 
 const refused: [string[], RegExp][] = [
-  [['--bogus', '1'], /Unknown option '--bogus'/],
   [['--duration', 'soon'], /--duration: 'soon' is not a duration/],
   [['--duration', '0s'], /--duration: must be longer than zero/],
   [['--rate', 'fast'], /--rate: 'fast' is not a number/],
@@ -47,6 +46,15 @@ for (const [argv, message] of refused) {
   });
 }
 
-t.test('--help returns null so the notebook prints its usage', async (t) => {
-  t.equal(parseParams(['--help'], DEFAULTS), null);
+t.test('--help is reported, so the notebook prints its usage with the engine\'s settings', async (t) => {
+  t.equal(parseParams(['--help'], DEFAULTS).help, true);
+  t.equal(parseParams([], DEFAULTS).help, false);
+});
+
+t.test('flags that are not bankrun\'s own are kept for the engine\'s settings, in both spellings', async (t) => {
+  const r = parseParams(['--isolation', 'read-committed', '--rate', '5', '--for-update=false', '--nodes', '3'], DEFAULTS);
+  t.same(r.engineFlags, { isolation: 'read-committed', 'for-update': 'false' });
+  t.same([r.params.rate, r.params.nodes], [5, 3], 'bankrun\'s own flags still parse around them');
+  t.throws(() => parseParams(['--isolation'], DEFAULTS), /--isolation needs a value/);
+  t.throws(() => parseParams(['--isolation', '--rate', '5'], DEFAULTS), /--isolation needs a value/);
 });

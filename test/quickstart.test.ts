@@ -65,5 +65,17 @@ t.test('a wrong flag stops the notebook before anything starts', async (t) => {
   const nodes = await run('npx', ['tsx', QUICKSTART, '--out', out, '--nodes', '3']).catch((e) => e);
   t.equal(nodes.code, 2);
   t.match(nodes.stderr, /--nodes 3: embedded PostgreSQL runs a single node/);
+  const unknown = await run('npx', ['tsx', QUICKSTART, '--out', out, '--bogus', '1']).catch((e) => e);
+  t.equal(unknown.code, 2);
+  t.match(unknown.stderr, /unknown option --bogus \(this engine's settings: --isolation, --synchronous-commit\)/);
+  const setting = await run('npx', ['tsx', QUICKSTART, '--out', out, '--isolation', 'snapshot']).catch((e) => e);
+  t.equal(setting.code, 2);
+  t.match(setting.stderr, /--isolation: 'snapshot' is not one of serializable, repeatable-read, read-committed/);
   t.notOk(existsSync(join(out, 'quickstart')), 'no results folder was made');
+});
+
+t.test('--help lists bankrun\'s flags and the engine\'s settings', async (t) => {
+  const r = await run('npx', ['tsx', QUICKSTART, '--help']);
+  t.match(r.stdout, /--duration/);
+  t.match(r.stdout, /Settings of this engine[^]*--isolation .*serializable \| repeatable-read \| read-committed/);
 });

@@ -81,6 +81,11 @@ export class ApiClient {
     return classifyRead(await this.call('GET', '/leader', undefined, this.timeoutMs));
   }
 
+  /** Changes the adapter's settings (PUT /settings): ok with every setting changed so far. */
+  async settings(changed: Record<string, string>): Promise<ApiOutcome<{ settings: Record<string, string> }>> {
+    return classifyRead(await this.call('PUT', '/settings', JSON.stringify({ settings: changed }), this.setupTimeoutMs));
+  }
+
   async health(): Promise<ApiOutcome<{ status: string; node: string }>> {
     return classifyRead(await this.call('GET', '/health', undefined, this.timeoutMs));
   }
@@ -89,7 +94,7 @@ export class ApiClient {
     return this.pool.close();
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body: string | undefined, timeoutMs: number): Promise<Reply> {
+  private async call(method: 'GET' | 'POST' | 'PUT', path: string, body: string | undefined, timeoutMs: number): Promise<Reply> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     let status = 0;

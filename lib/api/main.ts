@@ -9,7 +9,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { BankStore, StoreFactory } from '../store.ts';
+import type { AdapterModule, BankStore } from '../store.ts';
 import { createApiServer } from './server.ts';
 
 interface Flags {
@@ -96,19 +96,30 @@ function knownAdapters(): string {
   return readdirSync(ADAPTERS_DIR).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).join(', ');
 }
 
-async function loadFactory(adapter: string): Promise<StoreFactory> {
+async function loadAdapter(adapter: string): Promise<AdapterModule> {
   const url = adapterUrl(adapter);
-  const mod = (await import(url.href)) as { create?: unknown };
-  if (typeof mod.create !== 'function') throw new UsageError(`adapter module ${fileURLToPath(url)} does not export create: StoreFactory`);
-  return mod.create as StoreFactory;
+  const mod = (await import(url.href)) as { create?: unknown; settings?: unknown };
+  const where = fileURLToPath(url);
+  if (typeof mod.create !== 'function') throw new UsageError(`adapter module ${where} does not export create: StoreFactory`);
+  const settings = mod.settings;
+  if (settings !== undefined && !(Array.isArray(settings) && settings.every((s) => typeof s === 'string'))) {
+    throw new UsageError(`adapter module ${where} exports settings that are not a list of config keys`);
+  }
+  return mod as AdapterModule;
 }
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
-  const create = await loadFactory(flags.adapter);
-  const store = await create(flags.config);
-  const api = createApiServer(store, { name: flags.name, deadlineMs: flags.deadlineMs });
-  onShutdownSignal(() => shutdown(api.close(SHUTDOWN_GRACE_MS), store));
+  const adapter = await loadAdapter(flags.adapter);
+  const store = await adapter.create(flags.config);
+  const api = createApiServer(store, {
+    name: flags.name,
+    deadlineMs: flags.deadlineMs,
+    settings: adapter.settings?.length
+      ? { names: adapter.settings, open: (changed) => adapter.create({ ...flags.config, ...changed }) }
+      : undefined,
+  });
+  onShutdownSignal(() => shutdown(api.close(SHUTDOWN_GRACE_MS), () => api.store));
   const port = await api.listen(flags.port, flags.host);
   process.stdout.write(`${JSON.stringify({ event: 'listening', node: flags.name, port })}\n`);
 }
@@ -131,9 +142,9 @@ function onShutdownSignal(shutdown: () => Promise<void>): void {
   process.on('SIGINT', handler);
 }
 
-async function shutdown(serverClosed: Promise<void>, store: BankStore): Promise<void> {
+async function shutdown(serverClosed: Promise<void>, store: () => BankStore): Promise<void> {
   await serverClosed;
-  await store.close();
+  await store().close();
 }
 
 main().catch((err: unknown) => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withDeadline } from '../deadline.ts';
 import { IndeterminateError, isCountingStore, retriesOf, type BankStore, type CountedTransfer, type Transfer } from '../store.ts';
-import { MAX_BODY_BYTES, TOO_LARGE, parseBody, show, validateSetup, validateTransfer, type Checked } from './validate.ts';
+import { MAX_BODY_BYTES, TOO_LARGE, parseBody, show, validateSettings, validateSetup, validateTransfer, type Checked } from './validate.ts';
 
 export interface ApiServerOptions {
   /** The node's name (n1, n2, …), reported by /health. */
@@ -15,10 +15,22 @@ export interface ApiServerOptions {
   deadlineMs?: number;
   /** Setup may create schemas and many rows, so it gets its own, longer deadline. */
   setupDeadlineMs?: number;
+  /** Absent when the adapter has no settings: POST /settings then answers 404. */
+  settings?: SettingsHook;
+}
+
+/** How the node changes its adapter's settings (AdapterModule.settings in lib/store.ts). */
+export interface SettingsHook {
+  /** The config keys that may change. */
+  names: readonly string[];
+  /** Opens a store with the node's config and these settings over it (all changes so far). */
+  open(settings: Record<string, string>): Promise<BankStore>;
 }
 
 export interface ApiServer {
   readonly server: http.Server;
+  /** The store in use: POST /settings replaces it. */
+  readonly store: BankStore;
   /** Resolves with the bound port (port 0 picks a free one). */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops accepting, lets requests in flight finish for up to `graceMs` (default: the deadline), then drops them. */
@@ -32,7 +44,7 @@ interface Answer {
 }
 
 interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   handle(req: http.IncomingMessage): Promise<Answer>;
 }
 
@@ -40,10 +52,13 @@ interface Route {
 const KEEP_ALIVE_MS = 65_000;
 const HEALTH_DEADLINE_MS = 1000;
 
-export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiServer {
+export function createApiServer(initialStore: BankStore, opts: ApiServerOptions): ApiServer {
   const deadlineMs = opts.deadlineMs ?? 4000;
   const setupDeadlineMs = opts.setupDeadlineMs ?? 60_000;
+  let store = initialStore;
   let accounts: ReadonlySet<string> | undefined;
+  /** Every setting changed so far: a second change keeps the first. */
+  let settings: Record<string, string> = {};
 
   /**
    * The account set, for validating transfers: learnt from this node's /setup, or else read from
@@ -108,6 +123,29 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
         return { status: 200, body: { leader: leader ?? null } };
       },
     },
+    '/settings': {
+      method: 'PUT',
+      async handle(req) {
+        const hook = opts.settings;
+        if (!hook) return { status: 404, body: { status: 'unsupported', error: 'this adapter has no settings to change' } };
+        const input = await readJson(req, (body) => validateSettings(body, hook.names));
+        if (!input.ok) return invalid(input.error);
+        const next = { ...settings, ...input.value };
+        let opened: BankStore;
+        try {
+          opened = await withDeadline(hook.open(next), setupDeadlineMs, () => new Error(`no store within ${setupDeadlineMs} ms`));
+        } catch (err) {
+          // The adapter refused a value (or could not start): the old store stays in use.
+          return invalid(`the adapter refused these settings: ${describe(err)}`);
+        }
+        const old = store;
+        store = opened;
+        settings = next;
+        // Calls still running on the old store finish within their deadline; then it goes.
+        setTimeout(() => void old.close().catch(() => undefined), deadlineMs).unref();
+        return { status: 200, body: { status: 'ok', settings } };
+      },
+    },
     '/health': {
       method: 'GET',
       async handle() {
@@ -132,6 +170,9 @@ export function createApiServer(store: BankStore, opts: ApiServerOptions): ApiSe
 
   return {
     server,
+    get store() {
+      return store;
+    },
     listen: (port = 0, host = '127.0.0.1') => listen(server, port, host),
     close: (graceMs = deadlineMs) => close(server, graceMs),
   };

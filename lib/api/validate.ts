@@ -11,6 +11,7 @@ export const NO_ACCOUNTS = 'no accounts set up';
 const MAX_ID_LENGTH = 64;
 const TRANSFER_FIELDS = ['id', 'from', 'to', 'amount'];
 const SETUP_FIELDS = ['accounts'];
+const SETTINGS_FIELDS = ['settings'];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -108,4 +109,20 @@ export function validateTransfer(body: unknown, accounts: ReadonlySet<string> | 
     return fail(`amount must be a positive safe integer, got ${show(amount)}`);
   }
   return { ok: true, value: { id: id as string, from, to, amount: amount as number } };
+}
+
+/** `{settings: {name: value}}`: at least one, each a setting the adapter has, values short printable strings. */
+export function validateSettings(body: unknown, names: readonly string[]): Checked<Record<string, string>> {
+  const fieldError = checkFields(body, SETTINGS_FIELDS);
+  if (fieldError) return fail(fieldError);
+  const settings = (body as { settings: unknown }).settings;
+  if (!isPlainObject(settings)) return fail(`settings must be an object of name → value, got ${show(settings)}`);
+  const entries = Object.entries(settings);
+  if (entries.length === 0) return fail('settings must not be empty');
+  for (const [name, value] of entries) {
+    if (!names.includes(name)) return fail(`no setting ${show(name)}; this adapter has: ${names.join(', ') || 'none'}`);
+    const error = shortPrintableError(`setting ${name}`, value);
+    if (error) return fail(error);
+  }
+  return { ok: true, value: settings as Record<string, string> };
 }

@@ -3,6 +3,7 @@
 import type { ApiClient } from '../api/client.ts';
 import type { FaultDriver } from '../faults/kinds.ts';
 import type { Params } from '../params.ts';
+import type { SettingSpec, SettingValues } from '../settings.ts';
 
 export interface Cluster {
   /** Database node names, n1…nN; api[i] is paired with nodes[i]. */
@@ -13,6 +14,8 @@ export interface Cluster {
   readonly environment: Record<string, string | number>;
   /** Which node leads, where the database can say (see BankStore.leader). */
   leader?(): Promise<string | undefined>;
+  /** Gives every API node the adapter config of these engine settings; throws naming the nodes that refused. */
+  changeSettings?(from: SettingValues, to: SettingValues): Promise<void>;
   /** Stops every process and removes every directory this cluster made. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -32,8 +35,33 @@ export async function leaderByMajority(api: readonly ApiClient[]): Promise<strin
   return best && best[1] > answers.length / 2 ? best[0] : undefined;
 }
 
+/**
+ * Sends each API node the config keys that differ between its adapter config under `from` and
+ * under `to` (PUT /settings). `configOf(i, values)` is node i's config: it may differ per node
+ * (a PostgreSQL replica reads at a weaker isolation than the primary).
+ */
+export async function changeApiSettings(
+  api: readonly ApiClient[],
+  configOf: (i: number, values: SettingValues) => Record<string, string>,
+  from: SettingValues,
+  to: SettingValues,
+): Promise<void> {
+  const answers = await Promise.all(api.map(async (a, i) => {
+    const before = configOf(i, from);
+    const after = configOf(i, to);
+    const changed = Object.fromEntries(Object.entries(after).filter(([k, v]) => before[k] !== v));
+    if (Object.keys(changed).length === 0) return '';
+    const r = await a.settings(changed);
+    return r.type === 'ok' ? '' : `${a.name}: ${r.error}`;
+  }));
+  const refused = answers.filter(Boolean);
+  if (refused.length > 0) throw new Error(`API nodes refused the settings: ${refused.join('; ')}`);
+}
+
 export interface RuntimeContext {
   params: Params;
+  /** The engine's settings for the run (every one of Runtime.settings, defaults filled in). */
+  settings: SettingValues;
   /** A private (0700) scratch folder for this run (data directories, logs); removed after the run. */
   scratchDir: string;
   /** The run's results folder, for files that belong with the report (the compose file). */
@@ -48,5 +76,7 @@ export interface Runtime {
   readonly name: string;
   /** Why this runtime cannot run with these parameters (e.g. a node count), before anything starts. */
   refuse?(params: Params): string | undefined;
+  /** The engine's settings: flags for the run, changeable per cell through the API nodes. */
+  readonly settings?: readonly SettingSpec[];
   start(ctx: RuntimeContext): Promise<Cluster>;
 }

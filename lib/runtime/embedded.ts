@@ -10,31 +10,26 @@ import { spawnApiNode, type ApiNode } from '../api/spawn.ts';
 import type { FaultDriver, FaultKind, Support } from '../faults/kinds.ts';
 import type { Params } from '../params.ts';
 import { startPostgresNode, type PostgresNode } from './embedded-postgres.ts';
-import type { Cluster, Runtime, RuntimeContext } from './cluster.ts';
-
-export interface EmbeddedPostgresOptions {
-  /** Transaction isolation of transfers: serializable (default), repeatable read, read committed. */
-  isolation?: 'serializable' | 'repeatable read' | 'read committed';
-}
+import { changeApiSettings, type Cluster, type Runtime, type RuntimeContext } from './cluster.ts';
+import { postgresSettings } from './engine-settings.ts';
 
 const NETWORK_FAULT = 'the embedded runtime runs on loopback; network faults need the Docker runtime';
 
-export function embeddedPostgres(options: EmbeddedPostgresOptions = {}): Runtime {
-  const isolation = options.isolation ?? 'serializable';
+export function embeddedPostgres(): Runtime {
   return {
     name: 'embedded PostgreSQL (1 node)',
     refuse: (params) => refuseClusters(params, 'embedded PostgreSQL'),
+    settings: postgresSettings,
     async start(ctx) {
       // As root, PostgreSQL runs as the postgres user, who must reach its data directory.
       await chmod(ctx.scratchDir, 0o755);
       const db = await startPostgresNode({ name: 'n1', dataDir: join(ctx.scratchDir, 'n1', 'data') });
       ctx.log(`n1: PostgreSQL ready on port ${db.port}`);
       try {
-        const api = await startApi(ctx, 'postgres', { url: db.url, isolation });
+        const api = await startApi(ctx, 'postgres', { url: db.url, ...ctx.settings });
         return cluster(ctx.params, db, api, {
           database: `PostgreSQL ${await serverVersion(db.url)} (embedded-postgres)`,
           nodes: '1 database node + 1 API node, local processes',
-          isolation,
         });
       } catch (err) {
         await db.destroy();
@@ -87,6 +82,8 @@ function cluster(params: Params, db: PostgresNode | null, api: ApiNode, environm
     api: [client],
     faults: db ? signalFaults(db) : noFaults('the memory store lives inside its API node: there is no database node to fault'),
     environment,
+    // The adapter's config keys are the settings' own: the values go to the API node as they are.
+    changeSettings: (from, to) => changeApiSettings([client], (_, values) => values, from, to),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,10 +1,12 @@
 // Runs a notebook as a user does (`npx tsx notebooks/NAME.ts …`) into a fresh results folder,
 // and hands back its exit code, its output and the folder of the run it wrote.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { checkFile } from '../../lib/check/check-file.ts';
+import type { Segment, SegmentVerdict } from '../../lib/check/verdict.ts';
 
 export interface NotebookRun {
   code: number;
@@ -24,4 +26,11 @@ export async function runNotebook(name: string, args: string[], timeoutMs: numbe
   );
   const runs = join(out, name);
   return { ...r, dir: existsSync(runs) ? join(runs, readdirSync(runs)[0]!) : '' };
+}
+
+/** Each cell's verdict in a run's folder, checked again from its history and params.json. */
+export async function cellVerdicts(dir: string): Promise<Record<string, SegmentVerdict>> {
+  const params = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8')) as { segments: Segment[] };
+  const check = await checkFile(join(dir, 'history.jsonl.gz'), { segments: params.segments });
+  return check.segments ?? {};
 }

@@ -4,6 +4,7 @@
 // saved in results/<notebook>/<timestamp>/ brings the same cluster up by hand.
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
+import type { SettingValues } from '../../settings.ts';
 import type { DockerEngine, NodeAddress } from './engine-spec.ts';
 import { labels } from './labels.ts';
 
@@ -14,6 +15,8 @@ export const FRONT_PREFIX = '10.77.1';
 
 export interface ComposeOptions {
   engine: DockerEngine;
+  /** The engine's settings at bring-up (every one of engine.settings). */
+  settings: SettingValues;
   nodes: number;
   /** Run id, for labels. */
   run: string;
@@ -45,7 +48,7 @@ export function composeFile(o: ComposeOptions): Record<string, unknown> {
   const services: Record<string, unknown> = {};
   const volumes: Record<string, unknown> = {};
   for (const node of nodes) {
-    const db = o.engine.service(node, nodes);
+    const db = o.engine.service(node, nodes, o.settings);
     services[node.name] = {
       image: o.engine.imageTag,
       build: { context: posix.join(o.repoFromFile, o.engine.imageContext) },
@@ -65,7 +68,7 @@ export function composeFile(o: ComposeOptions): Record<string, unknown> {
       command: [
         'node', '--import', 'tsx', '/bankrun/lib/api/main.ts',
         '--name', node.name, '--adapter', o.engine.adapter,
-        '--config', JSON.stringify(o.engine.adapterConfig(node)),
+        '--config', JSON.stringify(o.engine.adapterConfig(node, o.settings)),
         '--port', String(API_PORT), '--host', '0.0.0.0', '--deadline-ms', String(o.deadlineMs),
       ],
       // The tester on the host reaches each API node on a port chosen by Docker, on loopback only.

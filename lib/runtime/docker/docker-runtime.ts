@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import { ApiClient } from '../../api/client.ts';
 import { nowNs, sleep } from '../../clock.ts';
 import { retryUntil } from '../../retry.ts';
-import { leaderByMajority, type Cluster, type Runtime, type RuntimeContext } from '../cluster.ts';
+import { changeApiSettings, leaderByMajority, type Cluster, type Runtime, type RuntimeContext } from '../cluster.ts';
 import { removeLeftovers } from './cleanup.ts';
 import { API_PORT, composeFile, nodeAddresses, refuseNodeCount, renderCompose } from './compose-file.ts';
 import { dockerFaults } from './docker-faults.ts';
@@ -25,6 +25,7 @@ export function dockerCluster(engine: DockerEngine): Runtime {
   return {
     name: `${engine.title} in Docker`,
     refuse: (params) => refuseNodeCount(params.nodes),
+    settings: engine.settings,
     start: (ctx) => start(engine, ctx),
   };
 }
@@ -38,7 +39,7 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
   }
   const file = join(ctx.resultsDir, 'compose.yml');
   const deadlineMs = Math.max(100, ctx.params.timeoutMs - 500);
-  const doc = composeFile({ engine, nodes: ctx.params.nodes, run: ctx.runId, repoFromFile: relative(ctx.resultsDir, REPO_ROOT) || '.', deadlineMs });
+  const doc = composeFile({ engine, settings: ctx.settings, nodes: ctx.params.nodes, run: ctx.runId, repoFromFile: relative(ctx.resultsDir, REPO_ROOT) || '.', deadlineMs });
   await writeFile(file, renderCompose(doc));
   const down = () => compose(composeCmd, file, PROJECT, ['down', '-v', '--remove-orphans'], 120_000).catch(() => '');
   try {
@@ -62,9 +63,10 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
       environment: {
         database: engine.title,
         nodes: `${ctx.params.nodes} database nodes + ${ctx.params.nodes} API nodes, Docker (${composeCmd.argv.join(' ')} ${composeCmd.version})`,
-        ...engine.settings,
+        ...engine.facts,
       },
       leader: () => leaderByMajority(api),
+      changeSettings: (from, to) => changeApiSettings(api, (i, values) => engine.adapterConfig(nodes[i]!, values), from, to),
       async close() {
         await Promise.all(api.map((a) => a.close()));
         await down();

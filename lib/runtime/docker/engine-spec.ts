@@ -1,6 +1,7 @@
 // What a database brings to the Docker runtime: its image, how each of N nodes is started and
 // checked, and how an API node reaches its one database node. Everything else (network,
 // addresses, labels, API nodes, volumes) is the same for every database.
+import type { SettingSpec, SettingValues } from '../../settings.ts';
 
 export interface NodeAddress {
   /** n1, n2, … */
@@ -37,8 +38,12 @@ export interface DockerEngine {
   dataPath: string;
   /** The adapter each API node runs (a name in adapters/). */
   adapter: string;
-  service(node: NodeAddress, all: readonly NodeAddress[]): DbService;
-  adapterConfig(node: NodeAddress): Record<string, string>;
-  /** Settings the report states (isolation, durability, read mode). */
-  settings: Record<string, string>;
+  /** What a notebook may choose (isolation, durability, read mode); see lib/settings.ts. */
+  settings: readonly SettingSpec[];
+  /** Fixed facts the report states beside the settings (replication, read path, …). */
+  facts: Record<string, string>;
+  /** Node `node`'s container, started under the run's settings. */
+  service(node: NodeAddress, all: readonly NodeAddress[], settings: SettingValues): DbService;
+  /** The config of the API node paired with `node`, under these settings. */
+  adapterConfig(node: NodeAddress, settings: SettingValues): Record<string, string>;
 }

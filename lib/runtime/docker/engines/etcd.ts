@@ -1,17 +1,12 @@
 // etcd 3.4 from Debian's etcd-server: N members formed with a static --initial-cluster. A member
 // restarted with its volume finds its data directory and rejoins as itself.
+import { etcdSettings } from '../../engine-settings.ts';
 import type { DockerEngine, NodeAddress } from '../engine-spec.ts';
-
-export interface EtcdOptions {
-  /** linearizable (default: through the leader, never stale) or serializable (local, may be stale). */
-  reads?: 'linearizable' | 'serializable';
-}
 
 const CLIENT_PORT = 2379;
 const PEER_PORT = 2380;
 
-export function etcd(options: EtcdOptions = {}): DockerEngine {
-  const reads = options.reads ?? 'linearizable';
+export function etcd(): DockerEngine {
   return {
     name: 'etcd',
     title: 'etcd 3.4 (Debian etcd-server)',
@@ -19,7 +14,8 @@ export function etcd(options: EtcdOptions = {}): DockerEngine {
     imageTag: 'bankrun/etcd:3.4',
     dataPath: '/var/lib/etcd',
     adapter: 'etcd',
-    settings: { reads, 'write durability': 'fsync on every commit (etcd default)' },
+    settings: etcdSettings,
+    facts: { 'write durability': 'fsync on every commit (etcd default)' },
     service: (node, all) => ({
       // The image's entrypoint is etcd: these are its flags.
       command: [
@@ -41,7 +37,7 @@ export function etcd(options: EtcdOptions = {}): DockerEngine {
         start_period: '1s',
       },
     }),
-    adapterConfig: (node) => ({ endpoints: clientUrl(node), reads }),
+    adapterConfig: (node, settings) => ({ endpoints: clientUrl(node), reads: settings.reads! }),
   };
 }
 

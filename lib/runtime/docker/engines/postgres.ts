@@ -3,19 +3,12 @@
 // succeed only on the primary; API nodes on replicas answer reads and refuse transfers (the
 // database says "read-only transaction"), which is the honest picture of this architecture under
 // the same test. There is no failover: while the primary is down, nothing can be written.
+import { postgresSettings } from '../../engine-settings.ts';
 import type { DockerEngine, NodeAddress } from '../engine-spec.ts';
-
-export interface PostgresOptions {
-  isolation?: 'serializable' | 'repeatable read' | 'read committed';
-  /** synchronous_commit on the primary: on (default; local WAL flush) or off (may lose the last commits on a crash). */
-  synchronousCommit?: 'on' | 'off';
-}
 
 const PORT = 5432;
 
-export function postgresReplicas(options: PostgresOptions = {}): DockerEngine {
-  const isolation = options.isolation ?? 'serializable';
-  const synchronousCommit = options.synchronousCommit ?? 'on';
+export function postgresReplicas(): DockerEngine {
   return {
     name: 'postgres',
     title: 'PostgreSQL 15 primary + streaming replicas (Debian)',
@@ -23,14 +16,14 @@ export function postgresReplicas(options: PostgresOptions = {}): DockerEngine {
     imageTag: 'bankrun/postgres:15',
     dataPath: '/var/lib/postgresql/data',
     adapter: 'postgres',
-    settings: {
-      isolation,
-      synchronous_commit: synchronousCommit,
+    settings: postgresSettings,
+    facts: {
       replication: 'asynchronous streaming; n1 is the primary, the others read-only replicas; no failover',
-      'replica reads': isolation === 'serializable' ? 'repeatable read (a hot standby refuses serializable)' : isolation,
+      'replica reads': 'at repeatable read when the isolation is serializable (a hot standby refuses serializable)',
     },
+    // synchronous_commit is the adapter's, per session: it may change per cell.
     service: (node: NodeAddress, all: readonly NodeAddress[]) => ({
-      command: ['-c', `synchronous_commit=${synchronousCommit}`, '-c', 'max_connections=100', '-c', 'fsync=on'],
+      command: ['-c', 'max_connections=100', '-c', 'fsync=on'],
       ...(node.number === 1 ? {} : { environment: { PG_PRIMARY: all[0]!.ip } }),
       healthcheck: {
         test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'postgres'],
@@ -41,9 +34,10 @@ export function postgresReplicas(options: PostgresOptions = {}): DockerEngine {
       },
     }),
     // A hot standby refuses SERIALIZABLE: replicas read at REPEATABLE READ (one snapshot).
-    adapterConfig: (node) => ({
+    adapterConfig: (node, settings) => ({
       url: `postgres://postgres@${node.ip}:${PORT}/postgres`,
-      isolation: node.number > 1 && isolation === 'serializable' ? 'repeatable read' : isolation,
+      isolation: node.number > 1 && settings.isolation === 'serializable' ? 'repeatable-read' : settings.isolation!,
+      synchronousCommit: settings.synchronousCommit!,
     }),
   };
 }

@@ -1,0 +1,74 @@
+// What each engine that runs here lets a notebook choose: isolation, durability, read mode. Each
+// is a flag of the run (--isolation read-committed) and can change per cell
+// (cell('…', { settings: { isolation: 'read-committed' } })), so one report shows what a weaker
+// setting costs. The keys are the adapters' config keys (their `settings` export).
+import type { SettingSpec } from '../settings.ts';
+
+const ISOLATION_MEANING: Record<string, string> = {
+  serializable: 'serializable',
+  'repeatable-read': 'repeatable read (snapshot)',
+  'read-committed': 'read committed',
+};
+
+export const postgresSettings: readonly SettingSpec[] = [
+  {
+    key: 'isolation',
+    label: 'isolation',
+    help: 'transaction isolation of transfers',
+    values: ['serializable', 'repeatable-read', 'read-committed'],
+    default: 'serializable',
+    describe: (v) => ISOLATION_MEANING[v] ?? v,
+  },
+  {
+    key: 'synchronousCommit',
+    label: 'synchronous_commit',
+    help: 'on: a commit waits for its WAL flush; off: the last commits may be lost in a crash',
+    values: ['on', 'off'],
+    default: 'on',
+    describe: (v) => (v === 'on' ? 'on (commit waits for the WAL flush)' : 'off (acknowledged before the WAL flush)'),
+  },
+];
+
+const FLUSH_MEANING: Record<string, string> = {
+  '1': '1 (redo log written and fsynced on every commit)',
+  '2': '2 (redo log written on every commit, fsynced about once a second)',
+  '0': '0 (redo log written and fsynced about once a second)',
+};
+
+export const galeraSettings: readonly SettingSpec[] = [
+  {
+    key: 'isolation',
+    label: 'isolation',
+    help: 'transaction isolation of transfers',
+    values: ['repeatable-read', 'serializable', 'read-committed'],
+    default: 'repeatable-read',
+    describe: (v) => ISOLATION_MEANING[v] ?? v,
+  },
+  {
+    key: 'forUpdate',
+    label: 'transfer reads',
+    help: 'true: read both accounts with SELECT … FOR UPDATE; false: plain SELECT (lost updates possible)',
+    values: ['true', 'false'],
+    default: 'true',
+    describe: (v) => (v === 'true' ? 'SELECT … FOR UPDATE (both accounts, in id order)' : 'plain SELECT (no row locks)'),
+  },
+  {
+    key: 'flushLogAtTrxCommit',
+    label: 'innodb_flush_log_at_trx_commit',
+    help: 'InnoDB redo log durability: 1 fsync per commit, 2 write per commit, 0 about once a second',
+    values: ['1', '2', '0'],
+    default: '1',
+    describe: (v) => FLUSH_MEANING[v] ?? v,
+  },
+];
+
+export const etcdSettings: readonly SettingSpec[] = [
+  {
+    key: 'reads',
+    label: 'reads',
+    help: 'linearizable: through the leader, never stale; serializable: served locally, may be stale',
+    values: ['linearizable', 'serializable'],
+    default: 'linearizable',
+    describe: (v) => (v === 'linearizable' ? 'linearizable (through the leader)' : 'serializable (local, may be stale)'),
+  },
+];
