@@ -3,7 +3,8 @@
 //
 // The pieces that CockroachDB / YugabyteDB adapters reuse are exported: the SQL text, the
 // classification function, the retry loop and PgBankStore itself. Those databases differ only in
-// a `Dialect`: default isolation, retryable SQLSTATEs and ambiguous-commit SQLSTATEs.
+// a `Dialect`: default isolation, retryable SQLSTATEs, ambiguous-commit SQLSTATEs, and where
+// needed a transfer statement of their own and messages that mark an error as ambiguous.
 //
 // Retries: 40001/40P01 are retried inside the adapter (they abort the statement: nothing was
 // applied). `retries()` is the store's total; `transferCounted(t)` (CountingBankStore in
@@ -13,7 +14,8 @@
 // an id that is already in the ledger, the ledger key answers (23505 → 'ok', applied once).
 //
 // Config keys (all strings): url (postgres://...), isolation (serializable | repeatable read |
-// read committed; default from the dialect), timeoutMs (per statement, default 4000),
+// read committed, also written with hyphens; default from the dialect), synchronousCommit (on | off;
+// default: the server's setting), timeoutMs (per statement, default 4000),
 // connectTimeoutMs (default 2000), poolMax (default 10).
 import pg from 'pg';
 import {
@@ -44,6 +46,10 @@ export interface Dialect {
   retryable: ReadonlySet<string>;
   /** SQLSTATEs after which the commit may or may not have happened (class 08 always is). */
   ambiguous: ReadonlySet<string>;
+  /** Server errors whose message says the commit may have happened, whatever their SQLSTATE (never retried). */
+  ambiguousMessage?: RegExp;
+  /** Replaces SQL.transfer where that does not run: same parameters, same result columns. */
+  transferSql?: string;
 }
 
 export type Isolation = 'serializable' | 'repeatable read' | 'read committed';
@@ -122,7 +128,12 @@ export function sqlState(err: unknown): string | undefined {
 
 export function isRetryable(err: unknown, dialect: Dialect = postgresDialect): boolean {
   const code = sqlState(err);
-  return code !== undefined && dialect.retryable.has(code);
+  return code !== undefined && dialect.retryable.has(code) && !ambiguousByMessage(err, dialect);
+}
+
+/** A server error the dialect's message rule marks as ambiguous, whatever its SQLSTATE. */
+function ambiguousByMessage(err: unknown, dialect: Dialect): boolean {
+  return dialect.ambiguousMessage !== undefined && err instanceof Error && dialect.ambiguousMessage.test(err.message);
 }
 
 /** Marks our own client-side timeout so classification can tell it apart. */
@@ -136,8 +147,8 @@ export class StatementTimeout extends Error {
 /**
  * Definite or indeterminate, Jepsen style. `sent` = the statement may have reached the server.
  * Not sent (no connection, connect timeout) → definite. Sent: a server error with an SQLSTATE is
- * definite (the server rolled back) except class 08 and the dialect's ambiguous codes; no
- * SQLSTATE (connection reset/terminated, our timeout) → indeterminate.
+ * definite (the server rolled back) except class 08 and the dialect's ambiguous codes and
+ * messages; no SQLSTATE (connection reset/terminated, our timeout) → indeterminate.
  */
 export function classify(err: unknown, sent: boolean, dialect: Dialect = postgresDialect): DefiniteError | IndeterminateError {
   if (err instanceof DefiniteError || err instanceof IndeterminateError) return err;
@@ -145,7 +156,7 @@ export function classify(err: unknown, sent: boolean, dialect: Dialect = postgre
   if (!sent) return new DefiniteError(`not sent: ${message}`, { cause: err });
   const code = sqlState(err);
   if (code === undefined) return new IndeterminateError(`outcome unknown: ${message}`, { cause: err });
-  if (code.startsWith('08') || dialect.ambiguous.has(code)) {
+  if (code.startsWith('08') || dialect.ambiguous.has(code) || ambiguousByMessage(err, dialect)) {
     return new IndeterminateError(`outcome unknown (${code}): ${message}`, { cause: err });
   }
   return new DefiniteError(`rejected (${code}): ${message}`, { cause: err });
@@ -171,6 +182,8 @@ function describe(err: unknown): string {
 export interface PgStoreOptions {
   url: string;
   isolation: Isolation;
+  /** synchronous_commit of the sessions, or undefined for the server's own setting. */
+  synchronousCommit: 'on' | 'off' | undefined;
   timeoutMs: number;
   connectTimeoutMs: number;
   poolMax: number;
@@ -181,8 +194,13 @@ export interface PgStoreOptions {
 /** Parses the string config of a StoreFactory; unknown isolation names are refused. */
 export function parseConfig(config: Record<string, string>, dialect: Dialect = postgresDialect): PgStoreOptions {
   if (!config.url) throw new DefiniteError('config.url is required (postgres://...)');
-  const isolation = (config.isolation ?? dialect.isolation).toLowerCase() as Isolation;
+  // "read-committed" as a command-line flag writes it, "read committed" as SQL does.
+  const isolation = (config.isolation ?? dialect.isolation).toLowerCase().replace(/[-_]/g, ' ') as Isolation;
   if (!ISOLATIONS.includes(isolation)) throw new DefiniteError(`config.isolation must be one of ${ISOLATIONS.join(', ')}`);
+  const synchronousCommit = config.synchronousCommit;
+  if (synchronousCommit !== undefined && synchronousCommit !== 'on' && synchronousCommit !== 'off') {
+    throw new DefiniteError('config.synchronousCommit must be on or off');
+  }
   const num = (key: string, dflt: number) => {
     const v = config[key] === undefined ? dflt : Number(config[key]);
     if (!Number.isFinite(v) || v <= 0) throw new DefiniteError(`config.${key} must be a positive number`);
@@ -191,6 +209,7 @@ export function parseConfig(config: Record<string, string>, dialect: Dialect = p
   return {
     url: config.url,
     isolation,
+    synchronousCommit,
     timeoutMs: num('timeoutMs', 4000),
     connectTimeoutMs: num('connectTimeoutMs', 2000),
     poolMax: num('poolMax', 10),
@@ -212,7 +231,8 @@ export class PgBankStore implements CountingBankStore {
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: opts.connectTimeoutMs,
       // Isolation per connection, so a transfer stays a single statement (no BEGIN round trip).
-      options: `-c default_transaction_isolation=${opts.isolation.replace(/ /g, '\\ ')}`,
+      options: `-c default_transaction_isolation=${opts.isolation.replace(/ /g, '\\ ')}` +
+        (opts.synchronousCommit ? ` -c synchronous_commit=${opts.synchronousCommit}` : ''),
     });
     // An idle client whose server died emits 'error' on the pool: it is dropped, never fatal.
     this.pool.on('error', () => undefined);
@@ -226,10 +246,12 @@ export class PgBankStore implements CountingBankStore {
     const ids = entries.map(([id]) => id);
     const balances = entries.map(([, b]) => String(b));
     await this.retrying(() => this.withClient(this.classifyWrite, async (c) => {
+      // Tables first, outside the transaction: CockroachDB (autocommit_before_ddl, on since v25.1)
+      // and YugabyteDB (DDL is not transactional by default) would commit them apart anyway.
+      await c.query(SQL.createAccounts);
+      await c.query(SQL.createLedger);
       await c.query('BEGIN');
       try {
-        await c.query(SQL.createAccounts);
-        await c.query(SQL.createLedger);
         await c.query(SQL.clearLedger);
         await c.query(SQL.dropOtherAccounts, [ids]);
         await c.query(SQL.upsertAccounts, [ids, balances]);
@@ -292,7 +314,7 @@ export class PgBankStore implements CountingBankStore {
   private async transferOnce(t: Transfer): Promise<TransferResult> {
     try {
       const res = await this.withClient(this.classifyWrite, (c) =>
-        c.query<TransferRow>(SQL.transfer, [t.id, t.from, t.to, String(t.amount)]),
+        c.query<TransferRow>(this.opts.dialect.transferSql ?? SQL.transfer, [t.id, t.from, t.to, String(t.amount)]),
       );
       return transferResult(t, res.rows[0]);
     } catch (err) {
@@ -338,7 +360,7 @@ export class PgBankStore implements CountingBankStore {
       client.release();
       return value;
     } catch (err) {
-      client.release(sqlState(err) === undefined || sqlState(err)!.startsWith('08') ? asError(err) : undefined);
+      client.release(endsSession(err) ? asError(err) : undefined);
       throw classifier(err, true);
     }
   }
@@ -349,6 +371,17 @@ export class PgBankStore implements CountingBankStore {
     this.guarded.add(client);
     client.on('error', () => undefined);
   }
+}
+
+/**
+ * The connection is gone or going: no SQLSTATE, class 08, or a FATAL error (57P01 when the server
+ * shuts down or terminates the session), after which the server closes the socket. Such a client
+ * is destroyed: back in the pool it would fail the next call before sending anything.
+ */
+function endsSession(err: unknown): boolean {
+  const code = sqlState(err);
+  const severity = (err as { severity?: unknown } | null)?.severity;
+  return code === undefined || code.startsWith('08') || severity === 'FATAL' || severity === 'PANIC';
 }
 
 function isLedgerDuplicate(err: unknown): boolean {
@@ -393,4 +426,4 @@ export function createWithDialect(dialect: Dialect): StoreFactory {
 
 export const create: StoreFactory = createWithDialect(postgresDialect);
 /** Config keys a notebook may change between cells (see AdapterModule). */
-export const settings = ['isolation'] as const;
+export const settings = ['isolation', 'synchronousCommit'] as const;

@@ -10,15 +10,11 @@ import {
   sqlState,
   StatementTimeout,
 } from '../adapters/postgres.ts';
-import { DefiniteError, IndeterminateError, isCountingStore, type Transfer } from '../lib/store.ts';
+import { DefiniteError, IndeterminateError } from '../lib/store.ts';
 import { startPostgresNode } from '../lib/runtime/embedded-postgres.ts';
 import { freePort } from '../lib/runtime/local-processes.ts';
-import { accounts, applyLedger, outcomeOf, storeContract, total } from './helpers/store-contract.ts';
-
-/** A server error as `pg` builds it (severity + SQLSTATE). */
-function serverError(code: string, extra: Record<string, unknown> = {}): Error {
-  return Object.assign(new pg.DatabaseError(`fake ${code}`, 0, 'error'), { severity: 'ERROR', code }, extra);
-}
+import { accounts, outcomeOf, storeContract } from './helpers/store-contract.ts';
+import { retriedConflicts, serverError } from './helpers/pg-wire.ts';
 
 t.test('classification of errors (unit)', async (t) => {
   const kind = (e: Error) => (e as DefiniteError | IndeterminateError).kind;
@@ -76,24 +72,9 @@ t.test('against embedded PostgreSQL', async (t) => {
     }
   });
 
-  t.test('conflicts on the same accounts are retried, counted per call and in total', async (t) => {
-    const s = await create({ url, poolMax: '8' });
-    const a = { a: 1000, b: 1000 };
-    await s.setup(a);
-    t.ok(isCountingStore(s));
-    if (!isCountingStore(s)) return;
-    const trs: Transfer[] = Array.from({ length: 80 }, (_, i) => ({ id: `c-${i}`, from: i % 2 ? 'a' : 'b', to: i % 2 ? 'b' : 'a', amount: 1 + (i % 3) }));
-    const outs = await Promise.all(trs.map((tr) => s.transferCounted(tr)));
-    const perCall = outs.reduce((n, o) => n + o.retries, 0);
-    t.ok(outs.every((o) => o.result === 'ok'), 'every transfer eventually applied');
-    t.ok(s.retries() > 0, `40001/40P01 retries happened (${s.retries()})`);
-    t.equal(perCall, s.retries(), 'per-call counts add up to the total');
-    const audit = await s.audit();
-    t.equal(audit.transfers.length, trs.length);
-    t.same(audit.balances, applyLedger(a, audit.transfers, new Map(trs.map((x) => [x.id, x]))));
-    t.equal(total(audit.balances), 2000);
-    await s.close();
-  });
+  t.test('conflicts on the same accounts are retried, counted per call and in total', (t) =>
+    retriedConflicts(t, () => create({ url, poolMax: '8' })),
+  );
 
   t.test('a retried transfer id hits the ledger key and is applied once', async (t) => {
     const s = await create({ url });
