@@ -27,8 +27,13 @@
 //   inside the transaction would commit it early.
 //   https://www.cockroachlabs.com/docs/stable/session-variables (autocommit_before_ddl)
 //
+// leader(): the node holding the lease of the accounts' range (all of a small bank's accounts fit
+// in one range): it serves every read and write of them, so it is the node to kill. bankrun starts
+// node nK with --locality=node=nK, and SHOW RANGES … WITH DETAILS names the leaseholder's locality.
+// https://www.cockroachlabs.com/docs/stable/show-ranges
+//
 // Config keys: as adapters/postgres.ts (url like postgres://root@host:26257/defaultdb?sslmode=disable).
-import { createWithDialect, postgresDialect, type Dialect } from './postgres.ts';
+import { parseConfig, PgBankStore, postgresDialect, type Dialect } from './postgres.ts';
 import type { StoreFactory } from '../lib/store.ts';
 
 /**
@@ -67,6 +72,21 @@ export const cockroachDialect: Dialect = {
   transferSql: TRANSFER_SQL,
 };
 
-export const create: StoreFactory = createWithDialect(cockroachDialect);
+export const LEASEHOLDER_SQL =
+  'SELECT lease_holder_locality FROM [SHOW RANGES FROM TABLE accounts WITH DETAILS] ORDER BY range_id LIMIT 1';
+
+/** "node=n3" (possibly among other tiers, "region=x,node=n3") → "n3". */
+export function nodeOfLocality(locality: string | null | undefined): string | undefined {
+  return /(?:^|,)node=([\w-]+)/.exec(locality ?? '')?.[1];
+}
+
+export class CockroachBankStore extends PgBankStore {
+  async leader(): Promise<string | undefined> {
+    const [row] = await this.readRows<{ lease_holder_locality: string | null }>(LEASEHOLDER_SQL);
+    return nodeOfLocality(row?.lease_holder_locality);
+  }
+}
+
+export const create: StoreFactory = async (config) => new CockroachBankStore(parseConfig(config, cockroachDialect));
 /** Config keys a notebook may change between cells (see AdapterModule). */
 export const settings = ['isolation'] as const;

@@ -302,6 +302,11 @@ export class PgBankStore implements CountingBankStore {
     await this.withClient(classifyRead, (c) => c.query('SELECT 1'));
   }
 
+  /** A read-only query of the dialect's own (e.g. which node holds a lease), classified as a read. */
+  async readRows<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R[]> {
+    return (await this.withClient(classifyRead, (c) => c.query<R>(sql, values))).rows;
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -31,7 +31,11 @@
 //                     stale         stale read-only: consistent within the one SELECT, but may lag
 //                                   fractions of a second behind the latest commits
 //   run             optional table-name prefix: <run>_accounts, <run>_ledger
-//   poolMax         idle sessions kept for reuse (default 16)
+//   poolMax         idle sessions kept for reuse (default 50; at least the calls in flight)
+//
+// retries() counts every retry this store made (transfers, reads, setup); transferCounted gives
+// a transfer's own. No leader(): a YDB database has no single leader (each table partition's
+// tablet has its own).
 import { Driver } from '@ydbjs/core';
 import { YDBError } from '@ydbjs/error';
 import { identifier } from '@ydbjs/query';
@@ -460,7 +464,7 @@ export function parseConfig(config: Record<string, string>): YdbStoreOptions {
     setupTimeoutMs: num('setupTimeoutMs', 60_000),
     reads,
     run,
-    poolMax: Math.floor(num('poolMax', 16)),
+    poolMax: Math.floor(num('poolMax', 50)),
     retry: defaultRetryPolicy,
   };
 }
@@ -500,7 +504,7 @@ class SessionPool {
 
   release(s: Session, reusable: boolean): void {
     if (reusable && !s.dead && !this.closed && this.idle.length < this.max) this.idle.push(s);
-    else this.drop(s);
+    else void this.drop(s);
   }
 
   /** Ends every idle session; those in use end when released. */
@@ -519,6 +523,7 @@ class SessionPool {
     // The stream outlives this call, so the call's signal only guards its first message.
     const onAbort = (): void => s.attach.abort();
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
     try {
       const first = await states.next();
       if (first.done) throw new YDBError(StatusIds_StatusCode.BAD_SESSION, []);
@@ -629,7 +634,7 @@ export class YdbBankStore implements CountingBankStore {
         }
         await write(this.yql.resetAccounts, resetAccountsParams(accounts), beginTx('serializableReadWrite', true));
       } catch (err) {
-        const why = err instanceof AttemptFailure ? err.message : describe(err);
+        const why = this.describeFailure(err);
         throw maybeApplied(call)
           ? new IndeterminateError(`setup may be partly applied (it is idempotent: run it again): ${why}`, { cause: err })
           : new DefiniteError(`setup not applied: ${why}`, { cause: err });
@@ -837,8 +842,7 @@ export class YdbBankStore implements CountingBankStore {
   private transferError(t: Transfer, err: unknown, call: Call): DefiniteError | IndeterminateError {
     const earlier = call.uncertain ? '; an earlier attempt committed with an unknown outcome' : '';
     if (err instanceof AttemptFailure) {
-      const where = err.phase === 'connect' ? ` at ${this.opts.endpoint}` : '';
-      const message = `transfer ${t.id}: ${err.message}${where}${earlier}`;
+      const message = `transfer ${t.id}: ${this.describeFailure(err)}${earlier}`;
       return call.uncertain || err.decision.outcome === 'indeterminate'
         ? new IndeterminateError(`outcome unknown (${message})`, { cause: err.cause })
         : new DefiniteError(`not applied (${message})`, { cause: err.cause });
@@ -851,11 +855,23 @@ export class YdbBankStore implements CountingBankStore {
   /** Reads change nothing: every failure is definite (a timeout is answered by `run`). */
   private readError(what: string, err: unknown): DefiniteError | IndeterminateError {
     if (err instanceof DefiniteError || err instanceof IndeterminateError) return err;
+    return new DefiniteError(`${what} failed: ${this.describeFailure(err)}`, { cause: err });
+  }
+
+  /** The error's message; one from opening a session names the endpoint it could not reach. */
+  private describeFailure(err: unknown): string {
     const where = err instanceof AttemptFailure && err.phase === 'connect' ? ` (YDB at ${this.opts.endpoint})` : '';
-    return new DefiniteError(`${what} failed: ${describe(err)}${where}`, { cause: err });
+    return `${describe(err)}${where}`;
   }
 }
 
-export const create: StoreFactory = async (config) => new YdbBankStore(parseConfig(config));
+export const create: StoreFactory = async (config) => {
+  const opts = parseConfig(config);
+  try {
+    return new YdbBankStore(opts);
+  } catch (err) {
+    throw new DefiniteError(`cannot open a YDB driver for ${opts.endpoint}: ${describe(err)}`, { cause: err });
+  }
+};
 /** Config keys a notebook may change between cells (see AdapterModule). */
 export const settings = ['reads'] as const;

@@ -8,7 +8,7 @@ import { describeTarget, target as targets, type Target } from './faults/targets
 import type { HistoryWriter } from './history/writer.ts';
 import { CellRecorder } from './metrics/cell-recorder.ts';
 import { parseDurationMs, type Loop, type Params } from './params.ts';
-import { describeSettings, withChanges, type SettingSpec, type SettingValues } from './settings.ts';
+import { cellSettings, describeSettings, type SettingSpec, type SettingValues } from './settings.ts';
 import type { CellReport } from './report/model.ts';
 import type { Cluster } from './runtime/cluster.ts';
 import { closedLoop, openLoop } from './workload/drivers.ts';
@@ -109,7 +109,7 @@ const toMs = (d: Duration, what: string) => (typeof d === 'number' ? d : parseDu
  */
 export function planCell(spec: CellSpec, params: Params, random: SeededRandom, engine: EngineSettings = { specs: [], values: {} }): CellPlan {
   const o = spec.options;
-  const settings = withChanges(engine.specs, engine.values, o.settings ?? {}, (key) => `settings.${key}`);
+  const settings = cellSettings(engine.specs, engine.values, o.settings ?? {});
   const durationMs = o.duration === undefined ? params.durationMs : toMs(o.duration, 'duration');
   // A fault window longer than half the cell would leave no steady load to compare against.
   const forMs = Math.min(o.for === undefined ? params.faultMs : toMs(o.for, 'for'), durationMs / 2);

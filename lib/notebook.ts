@@ -110,7 +110,7 @@ export class Notebook {
       this.stop(`${err.message}\n\n${usage(this.args.defaults)}${this.settingSpecs.length ? `\n${settingsUsage(this.settingSpecs, {}).join('\n')}` : ''}`);
     }
     this.appliedSettings = this.runSettings;
-    const refusal = runtime.refuse?.(this.params);
+    const refusal = runtime.refuse?.(this.params, this.runSettings);
     if (refusal) this.stop(refusal);
     this.dir = await makeRunDir(this.params.out, this.name, this.startedAt);
     this.history = new HistoryWriter(join(this.dir, 'history.jsonl'));

@@ -14,6 +14,8 @@ export interface SettingSpec {
   default: string;
   /** How the report states a value; default: the value itself. */
   describe?: (value: string) => string;
+  /** Set when the cluster is made (e.g. a replication factor) and for the whole run, never per cell. */
+  runOnly?: boolean;
 }
 
 /** Setting key → value, every setting of the engine present. */
@@ -39,6 +41,17 @@ export function withChanges(specs: readonly SettingSpec[], base: SettingValues, 
     }
     if (!spec.values.includes(value)) throw new ParamError(`${where(key)}: '${value}' is not one of ${spec.values.join(', ')}`);
     out[key] = value;
+  }
+  return out;
+}
+
+/** A cell's settings over the run's: like withChanges, but a run-only setting cannot change. */
+export function cellSettings(specs: readonly SettingSpec[], run: SettingValues, changes: Record<string, string>): SettingValues {
+  const out = withChanges(specs, run, changes, (key) => `settings.${key}`);
+  for (const spec of specs) {
+    if (spec.runOnly && out[spec.key] !== run[spec.key]) {
+      throw new ParamError(`settings.${spec.key}: ${spec.label} is set when the cluster is made; give it for the whole run (--${flagOf(spec.key)})`);
+    }
   }
   return out;
 }

@@ -76,7 +76,7 @@ if (engine) {
     } else {
       t.same([latency.status, latency.verified], ['applied', true], 'latency applied and verified');
     }
-    t.match(readFileSync(join(dir, 'report.md'), 'utf8'), /reads serializable \(local, may be stale\)/, 'the last cell states its read mode');
+    t.match(readFileSync(join(dir, 'report.md'), 'utf8'), /read mode serializable \(local, may be stale\)/, 'the last cell states its read mode');
     t.same(await ours(), [], 'nothing bankrun-labelled is left');
   });
 

@@ -56,7 +56,7 @@ t.test('the memory runtime has nothing to fault and says so', async (t) => {
 });
 
 t.test('clusters of several nodes are refused with the way forward', async (t) => {
-  t.match(embeddedPostgres().refuse?.({ ...params, nodes: 3 }), /--nodes 3: .* single node; .* Docker runtime/);
-  t.equal(embeddedPostgres().refuse?.(params), undefined);
+  t.match(embeddedPostgres().refuse?.({ ...params, nodes: 3 }, {}), /--nodes 3: .* single node; .* Docker runtime/);
+  t.equal(embeddedPostgres().refuse?.(params, {}), undefined);
 });
 

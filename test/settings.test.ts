@@ -40,9 +40,9 @@ t.test('only what changed is sent; a replica keeps its weaker isolation under se
   const engine = postgresReplicas();
   const [primary, replica] = nodeAddresses(2);
   const values = defaultValues(engine.settings);
-  t.equal(engine.adapterConfig(primary!, values).isolation, 'serializable');
-  t.equal(engine.adapterConfig(replica!, values).isolation, 'repeatable-read');
-  t.equal(engine.adapterConfig(replica!, { ...values, isolation: 'read-committed' }).isolation, 'read-committed');
+  t.equal(engine.adapterConfig(primary!, [], values).isolation, 'serializable');
+  t.equal(engine.adapterConfig(replica!, [], values).isolation, 'repeatable-read');
+  t.equal(engine.adapterConfig(replica!, [], { ...values, isolation: 'read-committed' }).isolation, 'read-committed');
 });
 
 t.test('the report states each setting with its meaning; --help lists them', async (t) => {

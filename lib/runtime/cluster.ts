@@ -74,8 +74,8 @@ export interface RuntimeContext {
 export interface Runtime {
   /** e.g. "embedded PostgreSQL", for messages. */
   readonly name: string;
-  /** Why this runtime cannot run with these parameters (e.g. a node count), before anything starts. */
-  refuse?(params: Params): string | undefined;
+  /** Why this runtime cannot run with these parameters and settings (e.g. a node count), before anything starts. */
+  refuse?(params: Params, settings: SettingValues): string | undefined;
   /** The engine's settings: flags for the run, changeable per cell through the API nodes. */
   readonly settings?: readonly SettingSpec[];
   start(ctx: RuntimeContext): Promise<Cluster>;

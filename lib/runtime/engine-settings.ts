@@ -65,10 +65,41 @@ export const galeraSettings: readonly SettingSpec[] = [
 export const etcdSettings: readonly SettingSpec[] = [
   {
     key: 'reads',
-    label: 'reads',
+    label: 'read mode',
     help: 'linearizable: through the leader, never stale; serializable: served locally, may be stale',
     values: ['linearizable', 'serializable'],
     default: 'linearizable',
     describe: (v) => (v === 'linearizable' ? 'linearizable (through the leader)' : 'serializable (local, may be stale)'),
+  },
+];
+
+export const cockroachSettings: readonly SettingSpec[] = [
+  {
+    key: 'isolation',
+    label: 'isolation',
+    help: 'transaction isolation of transfers (repeatable read is enabled for the cluster at init)',
+    values: ['serializable', 'read-committed', 'repeatable-read'],
+    default: 'serializable',
+    describe: (v) => ISOLATION_MEANING[v] ?? v,
+  },
+  {
+    key: 'replicas',
+    label: 'replicas',
+    help: 'copies of each range (num_replicas of the default zone): 5 survives two nodes down, on 5 nodes or more',
+    values: ['3', '5', '7'],
+    default: '3',
+    describe: (v) => `${v} per range (survives ${Math.floor((Number(v) - 1) / 2)} node${v === '3' ? '' : 's'} down)`,
+    runOnly: true,
+  },
+];
+
+export const yugabyteSettings: readonly SettingSpec[] = [
+  {
+    key: 'isolation',
+    label: 'isolation',
+    help: 'transaction isolation of transfers (YSQL; read committed is enabled on every tserver)',
+    values: ['serializable', 'repeatable-read', 'read-committed'],
+    default: 'serializable',
+    describe: (v) => ISOLATION_MEANING[v] ?? v,
   },
 ];

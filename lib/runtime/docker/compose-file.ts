@@ -9,6 +9,9 @@ import type { DockerEngine, NodeAddress } from './engine-spec.ts';
 import { labels } from './labels.ts';
 
 export const API_PORT = 8080;
+export const INIT_SERVICE = 'init';
+const INIT_HOST = 250;
+const DEFAULT_API_IMAGE = { image: 'bankrun/api:node20', context: 'compose/api' };
 /** The cluster's own private subnet; the API nodes also join a second network to publish their port. */
 export const SUBNET_PREFIX = '10.77.0';
 export const FRONT_PREFIX = '10.77.1';
@@ -50,25 +53,28 @@ export function composeFile(o: ComposeOptions): Record<string, unknown> {
   for (const node of nodes) {
     const db = o.engine.service(node, nodes, o.settings);
     services[node.name] = {
-      image: o.engine.imageTag,
-      build: { context: posix.join(o.repoFromFile, o.engine.imageContext) },
+      image: o.engine.image,
+      ...(o.engine.imageContext ? { build: { context: posix.join(o.repoFromFile, o.engine.imageContext) } } : {}),
       hostname: node.name,
-      command: db.command,
-      ...(db.environment ? { environment: db.environment } : {}),
-      healthcheck: db.healthcheck,
+      ...(db.entrypoint ? { entrypoint: literal(db.entrypoint) } : {}),
+      command: literal(db.command),
+      ...(db.environment ? { environment: Object.fromEntries(Object.entries(db.environment).map(([k, v]) => [k, literal([v])[0]])) } : {}),
+      healthcheck: { ...db.healthcheck, test: literal(db.healthcheck.test) },
+      ...(db.memLimit ? { mem_limit: db.memLimit } : {}),
       volumes: [`${node.name}-data:${o.engine.dataPath}`],
       networks: { cluster: { ipv4_address: node.ip } },
       labels: labels(o.run, 'db', node.name),
     };
     volumes[`${node.name}-data`] = { labels: labels(o.run, 'db', node.name) };
+    const apiImage = o.engine.apiImage ?? DEFAULT_API_IMAGE;
     services[apiService(node)] = {
-      image: 'bankrun/api:node20',
-      build: { context: posix.join(o.repoFromFile, 'compose/api') },
+      image: apiImage.image,
+      build: { context: posix.join(o.repoFromFile, apiImage.context) },
       hostname: apiService(node),
       command: [
         'node', '--import', 'tsx', '/bankrun/lib/api/main.ts',
         '--name', node.name, '--adapter', o.engine.adapter,
-        '--config', JSON.stringify(o.engine.adapterConfig(node, o.settings)),
+        '--config', JSON.stringify(o.engine.adapterConfig(node, nodes, o.settings)),
         '--port', String(API_PORT), '--host', '0.0.0.0', '--deadline-ms', String(o.deadlineMs),
       ],
       // The tester on the host reaches each API node on a port chosen by Docker, on loopback only.
@@ -76,6 +82,18 @@ export function composeFile(o: ComposeOptions): Record<string, unknown> {
       volumes: [`${o.repoFromFile}:/bankrun:ro`],
       networks: { cluster: { ipv4_address: apiAddress(node) }, front: {} },
       labels: labels(o.run, 'api', node.name),
+    };
+  }
+  const init = o.engine.init?.(nodes, o.settings);
+  if (init) {
+    // Runs once, beside the nodes; the runtime waits for it to exit 0 (it retries until they answer).
+    services[INIT_SERVICE] = {
+      image: init.image ?? o.engine.image,
+      ...(init.entrypoint ? { entrypoint: literal(init.entrypoint) } : {}),
+      command: literal(init.command),
+      depends_on: nodes.map((n) => n.name),
+      networks: { cluster: { ipv4_address: `${SUBNET_PREFIX}.${INIT_HOST}` } },
+      labels: labels(o.run, 'init'),
     };
   }
   // Built with the cluster by `up --build` (so it is never stale); it only prints and exits.
@@ -103,6 +121,11 @@ export function composeFile(o: ComposeOptions): Record<string, unknown> {
     },
     volumes,
   };
+}
+
+/** Compose reads "$x" as its own variable: an engine's shell scripts keep their "$" as "$$". */
+function literal(args: readonly string[]): string[] {
+  return args.map((a) => a.replaceAll('$', '$$$$'));
 }
 
 export function renderCompose(doc: Record<string, unknown>): string {

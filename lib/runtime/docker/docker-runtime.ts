@@ -17,6 +17,7 @@ import { compose, connectDocker, findCompose } from './engine.ts';
 import type { DockerEngine } from './engine-spec.ts';
 import { LABEL, PROJECT } from './labels.ts';
 import { demuxLogs } from './logs.ts';
+import { preflight } from './preflight.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const READY_TIMEOUT_MS = 180_000;
@@ -24,7 +25,7 @@ const READY_TIMEOUT_MS = 180_000;
 export function dockerCluster(engine: DockerEngine): Runtime {
   return {
     name: `${engine.title} in Docker`,
-    refuse: (params) => refuseNodeCount(params.nodes),
+    refuse: (params, settings) => refuseNodeCount(params.nodes) ?? engine.refuseNodes?.(params.nodes, settings),
     settings: engine.settings,
     start: (ctx) => start(engine, ctx),
   };
@@ -33,6 +34,7 @@ export function dockerCluster(engine: DockerEngine): Runtime {
 async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster> {
   const docker = await connectDocker();
   const composeCmd = await findCompose();
+  await preflight(docker, engine, ctx.params.nodes, ctx.log);
   const left = await removeLeftovers(docker);
   if (left.containers.length + left.volumes.length + left.networks.length > 0) {
     ctx.log(`removed what earlier runs left: ${left.containers.length} container(s), ${left.volumes.length} volume(s), ${left.networks.length} network(s)`);
@@ -47,6 +49,8 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
     await compose(composeCmd, file, PROJECT, ['up', '-d', '--build']);
     const nodes = nodeAddresses(ctx.params.nodes);
     const containers = await containersOf(docker, ctx.runId);
+    const init = engine.init?.(nodes, ctx.settings);
+    if (init) await waitInitDone(docker, containers.init!, init.timeoutMs, ctx.log);
     await Promise.all(nodes.map((n) => waitHealthy(docker, containers.db.get(n.name)!, n.name, ctx.log)));
     const api = await Promise.all(nodes.map(async (n) => {
       const url = await publishedUrl(docker, containers.api.get(n.name)!);
@@ -63,10 +67,11 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
       environment: {
         database: engine.title,
         nodes: `${ctx.params.nodes} database nodes + ${ctx.params.nodes} API nodes, Docker (${composeCmd.argv.join(' ')} ${composeCmd.version})`,
+        ...(engine.layout ? { layout: engine.layout(ctx.params.nodes) } : {}),
         ...engine.facts,
       },
       leader: () => leaderByMajority(api),
-      changeSettings: (from, to) => changeApiSettings(api, (i, values) => engine.adapterConfig(nodes[i]!, values), from, to),
+      changeSettings: (from, to) => changeApiSettings(api, (i, values) => engine.adapterConfig(nodes[i]!, nodes, values), from, to),
       async close() {
         await Promise.all(api.map((a) => a.close()));
         await down();
@@ -83,6 +88,8 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
 interface RunContainers {
   db: Map<string, string>;
   api: Map<string, string>;
+  /** The one-shot set-up container, where the engine has one. */
+  init?: string;
 }
 
 async function containersOf(docker: Docker, run: string): Promise<RunContainers> {
@@ -91,6 +98,7 @@ async function containersOf(docker: Docker, run: string): Promise<RunContainers>
   for (const c of list) {
     const role = c.Labels[LABEL.role];
     const node = c.Labels[LABEL.node];
+    if (role === 'init') out.init = c.Id;
     if (node && (role === 'db' || role === 'api')) out[role].set(node, c.Id);
   }
   return out;
@@ -112,6 +120,28 @@ export async function waitHealthy(docker: Docker, id: string, name: string, log:
   }
   const logs = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 20 }).catch(() => Buffer.from(''));
   throw new Error(`${name}: not healthy after ${((nowNs() - t0) / 1e9).toFixed(0)} s (state: ${state}); its last log lines:\n${demuxLogs(logs).trimEnd()}`);
+}
+
+/** The set-up container must exit 0 in time; otherwise its log says why. */
+async function waitInitDone(docker: Docker, id: string | undefined, timeoutMs: number, log: (l: string) => void): Promise<void> {
+  if (!id) throw new Error('the cluster\'s set-up container (init) was not created');
+  const t0 = nowNs();
+  let state = 'unknown';
+  while ((nowNs() - t0) / 1e6 < timeoutMs) {
+    const info = await docker.getContainer(id).inspect();
+    state = info.State.Status;
+    if (!info.State.Running && info.State.Status === 'exited') {
+      if (info.State.ExitCode === 0) {
+        log(`cluster set-up (init) done after ${((nowNs() - t0) / 1e9).toFixed(1)} s`);
+        return;
+      }
+      state = `exited with code ${info.State.ExitCode}`;
+      break;
+    }
+    await sleep(500);
+  }
+  const logs = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 20 }).catch(() => Buffer.from(''));
+  throw new Error(`cluster set-up (init) not done after ${((nowNs() - t0) / 1e9).toFixed(0)} s (${state}); its last log lines:\n${demuxLogs(logs).trimEnd()}`);
 }
 
 async function publishedUrl(docker: Docker, id: string): Promise<string> {

@@ -22,8 +22,22 @@ export interface Healthcheck {
 
 export interface DbService {
   command: string[];
+  /** Replaces the image's entrypoint (e.g. a shell that writes a config file first). */
+  entrypoint?: string[];
   environment?: Record<string, string>;
   healthcheck: Healthcheck;
+  /** The container's memory limit, e.g. "2g": a laptop must hold the whole cluster. */
+  memLimit?: string;
+}
+
+/** A one-shot container that sets the cluster up once its nodes run (cluster init, configure). */
+export interface InitService {
+  /** Default: the database image. */
+  image?: string;
+  entrypoint?: string[];
+  command: string[];
+  /** How long it may take before bring-up gives up (it should retry until the nodes answer). */
+  timeoutMs: number;
 }
 
 export interface DockerEngine {
@@ -31,9 +45,18 @@ export interface DockerEngine {
   name: string;
   /** As the report names it, e.g. "etcd 3.4 (Debian etcd-server)". */
   title: string;
-  /** Build context of the database image, relative to the repository root. */
-  imageContext: string;
-  imageTag: string;
+  /** The database image, pinned to a version. */
+  image: string;
+  /** Build context of the image, relative to the repository root; absent: the image is pulled. */
+  imageContext?: string;
+  /** The API node's image when the adapter needs a native client library (default: bankrun/api). */
+  apiImage?: { image: string; context: string };
+  /** Memory a node needs, for the check before bring-up (MiB). */
+  memoryPerNodeMiB: number;
+  /** How the N nodes are laid out when they are not N equal nodes, as the report states it. */
+  layout?(nodes: number): string;
+  /** A node count (or settings at that count) this engine cannot run, and why (beyond the odd counts every cluster needs). */
+  refuseNodes?(nodes: number, settings: SettingValues): string | undefined;
   /** Where the node keeps its data inside the container (a named volume is mounted there). */
   dataPath: string;
   /** The adapter each API node runs (a name in adapters/). */
@@ -44,6 +67,8 @@ export interface DockerEngine {
   facts: Record<string, string>;
   /** Node `node`'s container, started under the run's settings. */
   service(node: NodeAddress, all: readonly NodeAddress[], settings: SettingValues): DbService;
+  /** The one-shot set-up step, where the cluster needs one. */
+  init?(all: readonly NodeAddress[], settings: SettingValues): InitService;
   /** The config of the API node paired with `node`, under these settings. */
-  adapterConfig(node: NodeAddress, settings: SettingValues): Record<string, string>;
+  adapterConfig(node: NodeAddress, all: readonly NodeAddress[], settings: SettingValues): Record<string, string>;
 }

@@ -4,7 +4,7 @@
 export const LABEL = {
   project: 'bankrun.project',
   run: 'bankrun.run',
-  /** 'db' | 'api' | 'nettools' */
+  /** 'db' | 'api' | 'init' | 'nettools' */
   role: 'bankrun.role',
   /** n1, n2, … (the database node an API node is paired with, for API nodes) */
   node: 'bankrun.node',
@@ -12,7 +12,7 @@ export const LABEL = {
 
 export const PROJECT = 'bankrun';
 
-export type Role = 'db' | 'api' | 'nettools';
+export type Role = 'db' | 'api' | 'init' | 'nettools';
 
 export function labels(run: string, role?: Role, node?: string): Record<string, string> {
   return {

@@ -11,8 +11,9 @@ export function etcd(): DockerEngine {
     name: 'etcd',
     title: 'etcd 3.4 (Debian etcd-server)',
     imageContext: 'compose/etcd',
-    imageTag: 'bankrun/etcd:3.4',
+    image: 'bankrun/etcd:3.4',
     dataPath: '/var/lib/etcd',
+    memoryPerNodeMiB: 256,
     adapter: 'etcd',
     settings: etcdSettings,
     facts: { 'write durability': 'fsync on every commit (etcd default)' },
@@ -37,7 +38,7 @@ export function etcd(): DockerEngine {
         start_period: '1s',
       },
     }),
-    adapterConfig: (node, settings) => ({ endpoints: clientUrl(node), reads: settings.reads! }),
+    adapterConfig: (node, _all, settings) => ({ endpoints: clientUrl(node), reads: settings.reads! }),
   };
 }
 

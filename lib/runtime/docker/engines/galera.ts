@@ -18,8 +18,9 @@ export function galera(): DockerEngine {
     name: 'galera',
     title: 'MariaDB 10.11 + Galera 4 (Debian)',
     imageContext: 'compose/galera',
-    imageTag: 'bankrun/galera:10.11',
+    image: 'bankrun/galera:10.11',
     dataPath: '/var/lib/mysql',
+    memoryPerNodeMiB: 512,
     adapter: 'galera',
     settings: galeraSettings,
     facts: {
@@ -52,7 +53,7 @@ export function galera(): DockerEngine {
         start_period: '2s',
       },
     }),
-    adapterConfig: (node: NodeAddress, settings) => ({
+    adapterConfig: (node: NodeAddress, _all, settings) => ({
       host: node.ip,
       port: String(SQL_PORT),
       isolation: settings.isolation!,

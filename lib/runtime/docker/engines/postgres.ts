@@ -13,8 +13,9 @@ export function postgresReplicas(): DockerEngine {
     name: 'postgres',
     title: 'PostgreSQL 15 primary + streaming replicas (Debian)',
     imageContext: 'compose/postgres',
-    imageTag: 'bankrun/postgres:15',
+    image: 'bankrun/postgres:15',
     dataPath: '/var/lib/postgresql/data',
+    memoryPerNodeMiB: 256,
     adapter: 'postgres',
     settings: postgresSettings,
     facts: {
@@ -34,7 +35,7 @@ export function postgresReplicas(): DockerEngine {
       },
     }),
     // A hot standby refuses SERIALIZABLE: replicas read at REPEATABLE READ (one snapshot).
-    adapterConfig: (node, settings) => ({
+    adapterConfig: (node, _all, settings) => ({
       url: `postgres://postgres@${node.ip}:${PORT}/postgres`,
       isolation: node.number > 1 && settings.isolation === 'serializable' ? 'repeatable-read' : settings.isolation!,
       synchronousCommit: settings.synchronousCommit!,
