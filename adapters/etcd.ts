@@ -9,7 +9,7 @@
 // `<base>ledger/<transferId>` → JSON {from,to,amount}.
 //
 // Config keys (all strings): endpoints (comma-separated URLs; the API node names ONE node),
-// timeoutMs (deadline of every call, default 4000), reads (linearizable | serializable, for
+// timeoutMs (deadline of every call, default 4000), readMode (linearizable | serializable, for
 // read(); default linearizable), run (optional key namespace).
 //
 // The client does not retry anything itself (its default policy retries "recoverable" errors,
@@ -168,8 +168,8 @@ export function parseConfig(config: Record<string, string>): EtcdStoreOptions {
   }
   const timeoutMs = config.timeoutMs === undefined ? 4000 : Number(config.timeoutMs);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new DefiniteError('config.timeoutMs must be a positive number');
-  const reads = (config.reads ?? 'linearizable') as ReadMode;
-  if (reads !== 'linearizable' && reads !== 'serializable') throw new DefiniteError('config.reads must be linearizable or serializable');
+  const reads = (config.readMode ?? 'linearizable') as ReadMode;
+  if (reads !== 'linearizable' && reads !== 'serializable') throw new DefiniteError('config.readMode must be linearizable or serializable');
   const run = config.run ?? '';
   if (!/^[\w.-]*$/.test(run)) throw new DefiniteError('config.run may hold only letters, digits, _ . -');
   // bank/accounts/ and bank/ledger/ are the keys of the default (empty) namespace.
@@ -424,4 +424,4 @@ export function gapsAround(range: Range, keys: Buffer[]): Range[] {
 
 export const create: StoreFactory = async (config) => new EtcdBankStore(parseConfig(config));
 /** Config keys a notebook may change between cells (see AdapterModule). */
-export const settings = ['reads'] as const;
+export const settings = ['readMode'] as const;

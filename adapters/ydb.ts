@@ -22,7 +22,7 @@
 //                   grpc://host:2136?database=/Root/testdb also works)
 //   timeoutMs       deadline of every call (default 4000); ping uses at most 2000
 //   setupTimeoutMs  deadline of setup (default 60000)
-//   reads           how read() reads (default serializable):
+//   readMode        how read() reads (default serializable):
 //                     serializable  serializable read-write transaction: the read takes its place
 //                                   in YDB's serializable order; a concurrent write may abort it
 //                                   (retried here)
@@ -415,7 +415,7 @@ export type ReadMode = 'serializable' | 'snapshot' | 'stale';
 
 type TxModeCase = 'serializableReadWrite' | 'snapshotReadOnly' | 'staleReadOnly';
 
-/** The YDB transaction mode behind each `reads` setting. */
+/** The YDB transaction mode behind each `readMode` setting. */
 export const READ_MODES: Readonly<Record<ReadMode, TxModeCase>> = {
   serializable: 'serializableReadWrite',
   snapshot: 'snapshotReadOnly',
@@ -453,8 +453,8 @@ export function parseConfig(config: Record<string, string>): YdbStoreOptions {
     if (!Number.isFinite(v) || v <= 0) throw new DefiniteError(`config.${key} must be a positive number`);
     return v;
   };
-  const reads = (config.reads ?? 'serializable') as ReadMode;
-  if (!(reads in READ_MODES)) throw new DefiniteError(`config.reads must be one of ${Object.keys(READ_MODES).join(', ')}`);
+  const reads = (config.readMode ?? 'serializable') as ReadMode;
+  if (!(reads in READ_MODES)) throw new DefiniteError(`config.readMode must be one of ${Object.keys(READ_MODES).join(', ')}`);
   const run = config.run ?? '';
   if (!/^[A-Za-z0-9_]*$/.test(run)) throw new DefiniteError('config.run may hold only letters, digits and _');
   return {
@@ -671,7 +671,7 @@ export class YdbBankStore implements CountingBankStore {
     );
   }
 
-  /** One query, in the transaction mode of the `reads` setting. */
+  /** One query, in the transaction mode of the `readMode` setting. */
   async read(): Promise<Balances> {
     const ms = this.opts.timeoutMs;
     return this.run(ms, async (call) => {
@@ -874,4 +874,4 @@ export const create: StoreFactory = async (config) => {
   }
 };
 /** Config keys a notebook may change between cells (see AdapterModule). */
-export const settings = ['reads'] as const;
+export const settings = ['readMode'] as const;

@@ -81,6 +81,11 @@ export interface ParsedArgs {
   help: boolean;
 }
 
+/** Whether `--name` is one of bankrun's own flags (an engine's setting must not take one). */
+export function isOwnFlag(name: string): boolean {
+  return name === 'help' || Object.hasOwn(FLAGS, name);
+}
+
 /** Parses `argv` over `defaults`; throws ParamError with the flag and the fix. */
 export function parseParams(argv: string[], defaults: Params): ParsedArgs {
   const { own, engineFlags } = splitEngineFlags(argv);

@@ -2,7 +2,7 @@
 // command-line flags for the whole run and per cell, so one run can show what a weaker setting
 // costs in correctness. Each setting is a config key of the engine's adapter (AdapterModule in
 // lib/store.ts); the API nodes apply a change between cells (PUT /settings).
-import { ParamError } from './params.ts';
+import { isOwnFlag, ParamError } from './params.ts';
 
 export interface SettingSpec {
   /** The adapter's config key, e.g. `forUpdate`; its flag is the same in kebab case (--for-update). */
@@ -76,6 +76,9 @@ export function settingsUsage(specs: readonly SettingSpec[], values: SettingValu
 
 /** The run's settings: the defaults with the command line's engine flags over them. */
 export function settingsFromFlags(specs: readonly SettingSpec[], flags: Record<string, string>): SettingValues {
+  const taken = specs.filter((s) => isOwnFlag(flagOf(s.key)));
+  // An engine's setting named like one of bankrun's flags could never be given on the command line.
+  if (taken.length > 0) throw new Error(`setting ${taken[0]!.key} has the flag --${flagOf(taken[0]!.key)}, which is bankrun's own: rename the setting`);
   const byFlag = new Map(specs.map((s) => [flagOf(s.key), s.key]));
   const changes: Record<string, string> = {};
   for (const [flag, value] of Object.entries(flags)) {

@@ -3,7 +3,7 @@
 // paused, isolated, a minority split from the majority, two sides bridged by one member, packet
 // loss, a bandwidth limit, loss rising step by step, added latency; then three faults of those
 // kinds drawn from the seed (kinds, nodes, times, lengths); last, n1 isolated while reads are
-// served locally (--reads serializable for the whole run).
+// served locally (--read-mode serializable for the whole run).
 // Every acknowledged transfer must survive, and no money may appear, vanish or go negative.
 //
 //   npx tsx notebooks/etcd-3node.ts                       # needs a Docker engine
@@ -30,6 +30,6 @@ await nb.run(cell('latency on n1', { fault: faults.latency(target.node(1)) }));
 await nb.run(cell('random faults', { fault: faults.random({ kinds: ['kill', 'pause', 'partition', 'loss'], count: 3 }) }));
 // Serializable reads are served by the member itself, without asking the leader: an isolated
 // member keeps answering, with balances that may be stale.
-await nb.run(cell('isolate n1, serializable reads', { settings: { reads: 'serializable' }, fault: faults.partition(target.node(1)) }));
+await nb.run(cell('isolate n1, serializable reads', { settings: { readMode: 'serializable' }, fault: faults.partition(target.node(1)) }));
 
 await nb.report();

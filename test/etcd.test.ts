@@ -86,7 +86,7 @@ t.test('setup ranges (unit)', async (t) => {
 t.test('config is validated', async (t) => {
   t.equal(await outcomeOf(create({})), 'definite', 'endpoints are required');
   t.equal(await outcomeOf(create({ endpoints: '10.0.0.1:2379' })), 'definite', 'a URL, with its scheme');
-  t.equal(await outcomeOf(create({ endpoints: 'http://x:2379', reads: 'stale' })), 'definite');
+  t.equal(await outcomeOf(create({ endpoints: 'http://x:2379', readMode: 'stale' })), 'definite');
   t.equal(await outcomeOf(create({ endpoints: 'http://x:2379', timeoutMs: 'soon' })), 'definite');
   t.equal(await outcomeOf(create({ endpoints: 'http://x:2379', run: 'a/b' })), 'definite');
   t.equal(await outcomeOf(create({ endpoints: 'http://x:2379', run: 'ledger' })), 'definite', 'would overlap the default keys');
@@ -108,7 +108,7 @@ t.test('against a local etcd', { skip: etcdInstalled() ? false : ETCD_MISSING },
   const endpoints = node.clientUrl;
 
   t.test('contract, linearizable reads', (t) => storeContract(t, () => create({ endpoints })));
-  t.test('contract, serializable reads, in a run namespace', (t) => storeContract(t, () => create({ endpoints, reads: 'serializable', run: 'r1' })));
+  t.test('contract, serializable reads, in a run namespace', (t) => storeContract(t, () => create({ endpoints, readMode: 'serializable', run: 'r1' })));
 
   t.test('the leader is named by its --name', async (t) => {
     const s = await create({ endpoints });

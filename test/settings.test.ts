@@ -53,3 +53,11 @@ t.test('the report states each setting with its meaning; --help lists them', asy
   });
   t.match(settingsUsage(postgresSettings, {}).join('\n'), /--synchronous-commit .*: on \| off \(default: on\)/);
 });
+
+t.test('no engine setting takes one of bankrun\'s own flags; one that did is refused', async (t) => {
+  const all = await import('../lib/runtime/engine-settings.ts');
+  for (const [name, specs] of Object.entries(all)) {
+    t.doesNotThrow(() => settingsFromFlags(specs as typeof galeraSettings, {}), name);
+  }
+  t.throws(() => settingsFromFlags([{ key: 'reads', label: 'reads', help: '', values: ['a'], default: 'a' }], {}), /setting reads has the flag --reads, which is bankrun's own/);
+});

@@ -172,14 +172,14 @@ t.test('no server: config', async (t) => {
   const o = parseConfig({ endpoint: 'grpc://ydb-n1:2136/Root/testdb' });
   t.same([o.database, o.timeoutMs, o.reads, o.run, o.poolMax], ['/Root/testdb', 4000, 'serializable', '', 50], 'defaults');
   t.equal(parseConfig({ endpoint: 'grpcs://h:2135?database=/local' }).database, '/local', 'database as a query parameter');
-  t.same(settings, ['reads']);
+  t.same(settings, ['readMode']);
   const bad: Record<string, string>[] = [
     {},
     { endpoint: 'ydb-n1:2136/Root/testdb' },
     { endpoint: 'http://ydb-n1:2136/Root/testdb' },
     { endpoint: 'grpc://ydb-n1/Root/testdb' },
     { endpoint: 'grpc://ydb-n1:2136' },
-    { endpoint: 'grpc://ydb-n1:2136/Root/testdb', reads: 'online' },
+    { endpoint: 'grpc://ydb-n1:2136/Root/testdb', readMode: 'online' },
     { endpoint: 'grpc://ydb-n1:2136/Root/testdb', timeoutMs: 'soon' },
     { endpoint: 'grpc://ydb-n1:2136/Root/testdb', run: 'a/b' },
     { endpoint: 'grpc://ydb-n1:2136/Root/testdb', poolMax: '0' },
@@ -427,7 +427,7 @@ t.test('no server: against a fake Query service on loopback', async (t) => {
 
   t.test('reads use the configured transaction mode; audit a snapshot; transfers serializable', async (t) => {
     for (const [reads, mode] of [['serializable', 'serializableReadWrite'], ['snapshot', 'snapshotReadOnly'], ['stale', 'staleReadOnly']] as const) {
-      const s = await open({ reads });
+      const s = await open({ readMode: reads });
       await s.setup({ a: 1 });
       fake.modes.length = 0;
       t.same(await s.read(), { a: 1 });

@@ -64,7 +64,7 @@ export const galeraSettings: readonly SettingSpec[] = [
 
 export const etcdSettings: readonly SettingSpec[] = [
   {
-    key: 'reads',
+    key: 'readMode',
     label: 'read mode',
     help: 'linearizable: through the leader, never stale; serializable: served locally, may be stale',
     values: ['linearizable', 'serializable'],

@@ -38,7 +38,7 @@ export function etcd(): DockerEngine {
         start_period: '1s',
       },
     }),
-    adapterConfig: (node, _all, settings) => ({ endpoints: clientUrl(node), reads: settings.reads! }),
+    adapterConfig: (node, _all, settings) => ({ endpoints: clientUrl(node), readMode: settings.readMode! }),
   };
 }
 
