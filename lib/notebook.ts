@@ -35,6 +35,7 @@ import { SeededRandom } from './random.ts';
 
 export { cell, faults } from './cells.ts';
 export { target } from './faults/targets.ts';
+export { standardCells } from './standard-cells.ts';
 
 export interface NotebookOptions {
   /** Defaults of this notebook, over bankrun's; the command line overrides both. */
@@ -168,7 +169,7 @@ export class Notebook {
   }
 
   /** Checks the whole history, writes the report and the run's files, and tears the cluster down. */
-  async report(): Promise<{ dir: string; check: CheckResult }> {
+  async report(): Promise<{ dir: string; check: CheckResult; run: RunReport }> {
     try {
       this.history.close();
       const historyPath = this.history.path;
@@ -183,7 +184,7 @@ export class Notebook {
       this.log(`\n${headline(check)}`);
       this.log(`report: ${join(relative(process.cwd(), this.dir) || this.dir, 'report.md')}`);
       process.exitCode = check.valid === false ? 1 : 0;
-      return { dir: this.dir, check };
+      return { dir: this.dir, check, run };
     } finally {
       await this.teardown();
     }

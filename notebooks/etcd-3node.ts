@@ -1,14 +1,14 @@
 // etcd 3.4, three members (or --nodes 5, 7), each with its API node, under Docker. Steady load,
 // then one fault per cell: the leader killed (kill -9) and restarted with its data, a member
-// paused, isolated, a minority split from the majority, two sides bridged by one member, packet
-// loss, a bandwidth limit, loss rising step by step, added latency; then three faults of those
+// paused, isolated, a minority split from the majority, packet loss, a bandwidth limit, added
+// latency, two sides bridged by one member, loss rising step by step; then three faults of those
 // kinds drawn from the seed (kinds, nodes, times, lengths); last, n1 isolated while reads are
 // served locally (--read-mode serializable for the whole run).
 // Every acknowledged transfer must survive, and no money may appear, vanish or go negative.
 //
 //   npx tsx notebooks/etcd-3node.ts                       # needs a Docker engine
 //   npx tsx notebooks/etcd-3node.ts --duration 20s --nodes 5
-import { cell, faults, notebook, target } from '../lib/notebook.ts';
+import { cell, faults, notebook, standardCells, target } from '../lib/notebook.ts';
 import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
 import { etcd } from '../lib/runtime/docker/engines/etcd.ts';
 
@@ -17,16 +17,10 @@ import { etcd } from '../lib/runtime/docker/engines/etcd.ts';
 const nb = await notebook('etcd-3node', { defaults: { nodes: 3, rate: 50 } });
 await nb.up(dockerCluster(etcd()));
 
-await nb.run(cell('steady'));
-await nb.run(cell('kill -9 the leader and restart', { fault: faults.kill(target.leader()) }));
-await nb.run(cell('pause n1', { fault: faults.pause(target.node(1)) }));
-await nb.run(cell('isolate n1', { fault: faults.partition(target.node(1)) }));
-await nb.run(cell('minority | majority split', { fault: faults.partition(target.minority()) }));
+// Steady, then kill -9 of the leader, pause, isolate, minority split, loss, bandwidth, latency.
+for (const c of standardCells({ kill: target.leader() })) await nb.run(c);
 await nb.run(cell('bridge: two sides, one member between', { fault: faults.partition(target.bridge()) }));
-await nb.run(cell('packet loss on n1', { fault: faults.loss(target.node(1)) }));
-await nb.run(cell('bandwidth limit on n1', { fault: faults.bandwidth(target.node(1)) }));
 await nb.run(cell('deteriorating network on n1', { fault: faults.deteriorating('loss', target.node(1), [10, 30, 60]) }));
-await nb.run(cell('latency on n1', { fault: faults.latency(target.node(1)) }));
 await nb.run(cell('random faults', { fault: faults.random({ kinds: ['kill', 'pause', 'partition', 'loss'], count: 3 }) }));
 // Serializable reads are served by the member itself, without asking the leader: an isolated
 // member keeps answering, with balances that may be stale.

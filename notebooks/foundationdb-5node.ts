@@ -13,7 +13,7 @@
 // Unlike etcd's or Galera's, an API node's client is not tied to its paired node: libfdb_c reads
 // the cluster file and talks to the whole cluster (coordinators, proxies, storage servers). A fault
 // on n1 therefore need not make api1 fail; what it shows is how the cluster as a whole copes.
-import { cell, faults, notebook, target } from '../lib/notebook.ts';
+import { cell, faults, notebook, standardCells, target } from '../lib/notebook.ts';
 import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
 import { foundationdb } from '../lib/runtime/docker/engines/foundationdb.ts';
 
@@ -22,17 +22,11 @@ import { foundationdb } from '../lib/runtime/docker/engines/foundationdb.ts';
 const nb = await notebook('foundationdb-5node', { defaults: { nodes: 5, rate: 100 } });
 await nb.up(dockerCluster(foundationdb()));
 
-await nb.run(cell('steady'));
-// No target.leader(): the adapter cannot name one leading node (roles such as the cluster
+// Steady, then kill -9 of n1, pause, isolate, minority split, loss, bandwidth, latency. No
+// target.leader(): the adapter cannot name one leading node (roles such as the cluster
 // controller, sequencer and proxies are recruited on any process and move), so n1 stands in.
 // n1 is also a coordinator, which makes its loss a real one.
-await nb.run(cell('kill -9 n1 and restart', { fault: faults.kill(target.node(1)) }));
-await nb.run(cell('pause n1', { fault: faults.pause(target.node(1)) }));
-await nb.run(cell('isolate n1', { fault: faults.partition(target.node(1)) }));
-await nb.run(cell('minority | majority split', { fault: faults.partition(target.minority()) }));
-await nb.run(cell('packet loss on n1', { fault: faults.loss(target.node(1)) }));
-await nb.run(cell('bandwidth limit on n1', { fault: faults.bandwidth(target.node(1)) }));
-await nb.run(cell('latency on n1', { fault: faults.latency(target.node(1)) }));
+for (const c of standardCells()) await nb.run(c);
 // Two of five at once (the minority, drawn from the seed): triple keeps three copies and five
 // coordinators, so three live nodes still make progress and nothing acknowledged may be lost.
 // At --nodes 7 the minority is three nodes, past what triple promises: expect unavailability.

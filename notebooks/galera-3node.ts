@@ -10,7 +10,7 @@
 // The database's own settings are flags (see --help): --isolation, --for-update (false reads
 // without row locks), --flush-log-at-trx-commit. The last cells change them to show what a weaker
 // setting costs; the report states each cell's settings.
-import { cell, faults, notebook, target } from '../lib/notebook.ts';
+import { cell, notebook, standardCells } from '../lib/notebook.ts';
 import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
 import { galera } from '../lib/runtime/docker/engines/galera.ts';
 
@@ -20,14 +20,8 @@ import { galera } from '../lib/runtime/docker/engines/galera.ts';
 const nb = await notebook('galera-3node', { defaults: { nodes: 3, rate: 150 } });
 await nb.up(dockerCluster(galera()));
 
-await nb.run(cell('steady'));
-await nb.run(cell('kill -9 n1 and restart', { fault: faults.kill(target.node(1)) }));
-await nb.run(cell('pause n1', { fault: faults.pause(target.node(1)) }));
-await nb.run(cell('isolate n1', { fault: faults.partition(target.node(1)) }));
-await nb.run(cell('minority | majority split', { fault: faults.partition(target.minority()) }));
-await nb.run(cell('packet loss on n1', { fault: faults.loss(target.node(1)) }));
-await nb.run(cell('bandwidth limit on n1', { fault: faults.bandwidth(target.node(1)) }));
-await nb.run(cell('latency on n1', { fault: faults.latency(target.node(1)) }));
+// Steady, then kill -9 of n1, pause, isolate, minority split, loss, bandwidth, latency.
+for (const c of standardCells()) await nb.run(c);
 // What a weaker setting costs: transfers that read without row locks. 16 workers on one node make
 // two transfers from one account meet often enough for lost updates to show, if the database lets
 // them. Last, because money lost here stays lost for any cell after it.

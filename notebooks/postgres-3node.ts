@@ -6,20 +6,16 @@
 //
 //   npx tsx notebooks/postgres-3node.ts                   # needs a Docker engine
 //   npx tsx notebooks/postgres-3node.ts --routing one     # every operation to n1, the primary
-import { cell, faults, notebook, target } from '../lib/notebook.ts';
+import { cell, faults, notebook, standardCells, target } from '../lib/notebook.ts';
 import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
 import { postgresReplicas } from '../lib/runtime/docker/engines/postgres.ts';
 
 const nb = await notebook('postgres-3node', { defaults: { nodes: 3, rate: 100 } });
 await nb.up(dockerCluster(postgresReplicas()));
 
-await nb.run(cell('steady'));
-await nb.run(cell('kill -9 the primary n1 and restart', { fault: faults.kill(target.node(1)) }));
+// Steady, then kill -9 of n1 (the primary), pause, isolate, minority split, loss, bandwidth, latency.
+for (const c of standardCells()) await nb.run(c);
 await nb.run(cell('kill -9 a replica (n2) and restart', { fault: faults.kill(target.node(2)) }));
-await nb.run(cell('pause the primary n1', { fault: faults.pause(target.node(1)) }));
-await nb.run(cell('isolate the primary n1', { fault: faults.partition(target.node(1)) }));
-await nb.run(cell('packet loss on n1', { fault: faults.loss(target.node(1)) }));
-await nb.run(cell('bandwidth limit on n1', { fault: faults.bandwidth(target.node(1)) }));
 // What weaker settings cost. Read committed: a transfer is one statement whose UPDATE re-checks the
 // balance on the newest row version, so it should cost nothing here. synchronous_commit off: a
 // commit is acknowledged before its WAL reaches the disk, so kill -9 may lose acknowledged

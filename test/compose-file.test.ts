@@ -1,11 +1,9 @@
 // The compose file a docker run writes, checked structurally for 3, 5 and 7 nodes: pairing,
 // addresses, labels, volumes, healthchecks, and paths relative to the file.
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { composeFile, nodeAddresses, refuseNodeCount, renderCompose } from '../lib/runtime/docker/compose-file.ts';
 import { etcd } from '../lib/runtime/docker/engines/etcd.ts';
@@ -13,6 +11,7 @@ import { postgresReplicas } from '../lib/runtime/docker/engines/postgres.ts';
 import { etcdSettings, postgresSettings } from '../lib/runtime/engine-settings.ts';
 import { defaultValues } from '../lib/settings.ts';
 import { LABEL } from '../lib/runtime/docker/labels.ts';
+import { composeCmd, composeConfig, NO_COMPOSE } from './helpers/compose-check.ts';
 
 type Service = {
   labels: Record<string, string>;
@@ -73,19 +72,13 @@ t.test('node counts: odd ones are accepted, even ones refused with the reason', 
   for (const n of [2, 4, 6, 0, 11]) t.match(refuseNodeCount(n), /odd number .* majority/);
 });
 
-const run = promisify(execFile);
-const composeCmd = await run('docker', ['compose', 'version']).then(() => ['docker', 'compose'], () =>
-  run('docker-compose', ['version']).then(() => ['docker-compose'], () => null));
-
-t.test('docker compose itself accepts the file at 3, 5 and 7 nodes',
-  { skip: composeCmd ? false : 'neither `docker compose` nor `docker-compose` is installed' }, async (t) => {
+t.test('docker compose itself accepts the file at 3, 5 and 7 nodes', { skip: composeCmd ? false : NO_COMPOSE }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'bankrun-compose-'));
   const repo = join(import.meta.dirname, '..');
   for (const n of [3, 5, 7]) {
     const file = join(dir, `etcd-${n}.yml`);
     writeFileSync(file, renderCompose(composeFile({ engine: etcd(), settings: defaultValues(etcdSettings), nodes: n, run: 'r1', repoFromFile: relative(dir, repo), deadlineMs: 4500 })));
-    const r = await run(composeCmd![0]!, [...composeCmd!.slice(1), '-f', file, '-p', 'bankrun', 'config', '-q'])
-      .then(() => ({ code: 0, stderr: '' }), (e) => ({ code: e.code as number, stderr: String(e.stderr) }));
+    const r = await composeConfig(file);
     t.equal(r.code, 0, `${n} nodes: ${composeCmd!.join(' ')} config accepts it ${r.stderr}`);
   }
 });

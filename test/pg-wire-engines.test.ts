@@ -10,11 +10,12 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { LEASEHOLDER_SQL, nodeOfLocality } from '../adapters/cockroach.ts';
 import { composeFile, INIT_SERVICE, nodeAddresses, renderCompose } from '../lib/runtime/docker/compose-file.ts';
-import { COCKROACH_IMAGE, cockroach, initScript } from '../lib/runtime/docker/engines/cockroach.ts';
+import { COCKROACH_IMAGE, cockroach, initScript, replicasAt } from '../lib/runtime/docker/engines/cockroach.ts';
 import { YUGABYTE_IMAGE, startScript, yugabyte } from '../lib/runtime/docker/engines/yugabyte.ts';
 import type { DockerEngine } from '../lib/runtime/docker/engine-spec.ts';
 import { preflight, refuseMemory } from '../lib/runtime/docker/preflight.ts';
 import { defaultValues } from '../lib/settings.ts';
+import { composeCmd, composeConfig, NO_COMPOSE } from './helpers/compose-check.ts';
 
 const run = promisify(execFile);
 
@@ -26,7 +27,7 @@ function composeOf(engine: DockerEngine, nodes: number, settings = defaultValues
 
 for (const n of [3, 5, 7]) {
   t.test(`cockroach at ${n} nodes: pinned image pulled, joined to the first three, one init`, async (t) => {
-    const doc = composeOf(cockroach(), n, { isolation: 'serializable', replicas: n >= 5 ? '5' : '3' });
+    const doc = composeOf(cockroach(), n);
     const nodes = nodeAddresses(n);
     for (const node of nodes) {
       const db = doc.services[node.name]!;
@@ -59,6 +60,8 @@ t.test('cockroach: more replicas than nodes is refused; replicas never change pe
   const engine = cockroach();
   t.match(engine.refuseNodes?.(3, { isolation: 'serializable', replicas: '5' }), /--replicas 5 needs at least 5 nodes \(--nodes 3\)/);
   t.equal(engine.refuseNodes?.(5, { isolation: 'serializable', replicas: '5' }), undefined);
+  t.equal(engine.refuseNodes?.(3, { isolation: 'serializable', replicas: 'auto' }), undefined, 'auto fits any node count');
+  t.same([replicasAt(3), replicasAt(5), replicasAt(7), replicasAt(7, '3')], [3, 5, 5, 3], 'auto: 5 where five nodes hold it');
   t.ok(engine.settings.find((s) => s.key === 'replicas')?.runOnly);
 });
 
@@ -113,22 +116,17 @@ t.test('cockroach-5node refuses --replicas 5 at 3 nodes and a wrong isolation be
   t.equal(iso.code, 2);
   t.match(iso.stderr, /--isolation: 'snapshot' is not one of serializable, read-committed, repeatable-read/);
   const help = await run('npx', ['tsx', 'notebooks/cockroach-5node.ts', '--help']);
-  t.match(help.stdout, /--replicas .*: 3 \| 5 \| 7 \(default: 3\)/);
+  t.match(help.stdout, /--replicas .*: auto \| 3 \| 5 \| 7 \(default: auto\)/);
 });
 
-const composeCmd = await run('docker', ['compose', 'version']).then(() => ['docker', 'compose'], () =>
-  run('docker-compose', ['version']).then(() => ['docker-compose'], () => null));
-
-t.test('docker compose accepts both engines\' files at 3, 5 and 7 nodes',
-  { skip: composeCmd ? false : 'neither `docker compose` nor `docker-compose` is installed' }, async (t) => {
+t.test('docker compose accepts both engines\' files at 3, 5 and 7 nodes', { skip: composeCmd ? false : NO_COMPOSE }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'bankrun-compose-'));
   const repo = join(import.meta.dirname, '..');
   for (const engine of [cockroach(), yugabyte()]) {
     for (const n of [3, 5, 7]) {
       const file = join(dir, `${engine.name}-${n}.yml`);
       writeFileSync(file, renderCompose(composeFile({ engine, settings: defaultValues(engine.settings), nodes: n, run: 'r1', repoFromFile: relative(dir, repo), deadlineMs: 4500 })));
-      const r = await run(composeCmd![0]!, [...composeCmd!.slice(1), '-f', file, '-p', 'bankrun', 'config', '-q'])
-        .then(() => ({ code: 0, stderr: '' }), (e) => ({ code: e.code as number, stderr: String(e.stderr) }));
+      const r = await composeConfig(file);
       t.equal(r.code, 0, `${engine.name} at ${n}: ${composeCmd!.join(' ')} config accepts it ${r.stderr}`);
     }
   }

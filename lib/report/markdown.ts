@@ -76,7 +76,7 @@ function validityMark(valid: Validity): string {
   return valid === true ? '✅' : valid === false ? '❌' : '⚠️';
 }
 
-function cellVerdict(v: SegmentVerdict): string {
+export function cellVerdict(v: SegmentVerdict): string {
   if (v.valid === true) return '✅ valid';
   if (v.valid === false) return `❌ ${anomalyList(v.anomalies) || 'invalid'}`;
   return '⚠️ unknown';

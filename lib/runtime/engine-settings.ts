@@ -10,15 +10,20 @@ const ISOLATION_MEANING: Record<string, string> = {
   'read-committed': 'read committed',
 };
 
-export const postgresSettings: readonly SettingSpec[] = [
-  {
+/** Transaction isolation of transfers: the levels the engine has, its default first. */
+function isolation(levels: readonly string[], note = ''): SettingSpec {
+  return {
     key: 'isolation',
     label: 'isolation',
-    help: 'transaction isolation of transfers',
-    values: ['serializable', 'repeatable-read', 'read-committed'],
-    default: 'serializable',
+    help: `transaction isolation of transfers${note}`,
+    values: levels,
+    default: levels[0]!,
     describe: (v) => ISOLATION_MEANING[v] ?? v,
-  },
+  };
+}
+
+export const postgresSettings: readonly SettingSpec[] = [
+  isolation(['serializable', 'repeatable-read', 'read-committed']),
   {
     key: 'synchronousCommit',
     label: 'synchronous_commit',
@@ -36,14 +41,7 @@ const FLUSH_MEANING: Record<string, string> = {
 };
 
 export const galeraSettings: readonly SettingSpec[] = [
-  {
-    key: 'isolation',
-    label: 'isolation',
-    help: 'transaction isolation of transfers',
-    values: ['repeatable-read', 'serializable', 'read-committed'],
-    default: 'repeatable-read',
-    describe: (v) => ISOLATION_MEANING[v] ?? v,
-  },
+  isolation(['repeatable-read', 'serializable', 'read-committed']),
   {
     key: 'forUpdate',
     label: 'transfer reads',
@@ -74,32 +72,18 @@ export const etcdSettings: readonly SettingSpec[] = [
 ];
 
 export const cockroachSettings: readonly SettingSpec[] = [
-  {
-    key: 'isolation',
-    label: 'isolation',
-    help: 'transaction isolation of transfers (repeatable read is enabled for the cluster at init)',
-    values: ['serializable', 'read-committed', 'repeatable-read'],
-    default: 'serializable',
-    describe: (v) => ISOLATION_MEANING[v] ?? v,
-  },
+  isolation(['serializable', 'read-committed', 'repeatable-read'], ' (repeatable read is enabled for the cluster at init)'),
   {
     key: 'replicas',
     label: 'replicas',
-    help: 'copies of each range (num_replicas of the default zone): 5 survives two nodes down, on 5 nodes or more',
-    values: ['3', '5', '7'],
-    default: '3',
-    describe: (v) => `${v} per range (survives ${Math.floor((Number(v) - 1) / 2)} node${v === '3' ? '' : 's'} down)`,
+    help: 'copies of each range (num_replicas of the default zone); auto: 5 on 5 nodes or more (two nodes down survivable), else 3',
+    values: ['auto', '3', '5', '7'],
+    default: 'auto',
+    describe: (v) => (v === 'auto' ? 'auto: 5 per range on 5 nodes or more, else 3' : `${v} per range (survives ${Math.floor((Number(v) - 1) / 2)} node${v === '3' ? '' : 's'} down)`),
     runOnly: true,
   },
 ];
 
 export const yugabyteSettings: readonly SettingSpec[] = [
-  {
-    key: 'isolation',
-    label: 'isolation',
-    help: 'transaction isolation of transfers (YSQL; read committed is enabled on every tserver)',
-    values: ['serializable', 'repeatable-read', 'read-committed'],
-    default: 'serializable',
-    describe: (v) => ISOLATION_MEANING[v] ?? v,
-  },
+  isolation(['serializable', 'repeatable-read', 'read-committed'], ' (YSQL; read committed is enabled on every tserver)'),
 ];

@@ -33,7 +33,7 @@ export function cockroach(): DockerEngine {
       'leader (for faults)': 'the leaseholder of the accounts range',
     },
     refuseNodes: (nodes, settings) => {
-      const replicas = Number(settings.replicas ?? '3');
+      const replicas = replicasAt(nodes, settings.replicas);
       if (replicas <= nodes) return undefined;
       return `--replicas ${replicas} needs at least ${replicas} nodes (--nodes ${nodes}): a range cannot have more copies than there are nodes`;
     },
@@ -59,7 +59,7 @@ export function cockroach(): DockerEngine {
     }),
     init: (all, settings) => ({
       entrypoint: ['/bin/sh', '-c'],
-      command: [initScript(all[0]!, settings.replicas ?? '3')],
+      command: [initScript(all[0]!, String(replicasAt(all.length, settings.replicas)))],
       timeoutMs: 180_000,
     }),
     adapterConfig: (node, _all, settings) => ({
@@ -67,6 +67,11 @@ export function cockroach(): DockerEngine {
       isolation: settings.isolation!,
     }),
   };
+}
+
+/** The replication factor: `auto` is 5 where five nodes can hold it, else CockroachDB's 3. */
+export function replicasAt(nodes: number, setting = 'auto'): number {
+  return setting === 'auto' ? (nodes >= 5 ? 5 : 3) : Number(setting);
 }
 
 /** Init, retried until the first node answers; then the cluster-wide settings, also retried. */

@@ -36,9 +36,6 @@ export function clusterString(all: readonly NodeAddress[]): string {
 
 export const configureCommand = (nodes: number) => `configure new ${fdbTopology(nodes).redundancy} ssd`;
 
-/** Compose replaces $VAR in every value; $$ leaves a literal $ for the shell. */
-const forCompose = (script: string) => script.replace(/\$/g, () => '$$');
-
 // Runs the image's script with a fdbserver on PATH that appends this container's flags ("$@").
 const NODE_ENTRY = [
   'set -e',
@@ -83,8 +80,8 @@ export function foundationdb(): DockerEngine {
     settings: [],
     facts: {
       isolation: 'strictly serializable, the only level FoundationDB has (no weaker setting to compare)',
-      redundancy: 'double at 3 nodes, triple at 5 or more (configure new … ssd, once, by the init container)',
-      coordinators: '3 at 3 nodes (n1–n3), 5 at 5 or more (n1–n5); fixed in the cluster file',
+      redundancy: 'single at 1 node, double at 3, triple at 5 or more (configure new … ssd, once, by the init container)',
+      coordinators: 'every node up to 3 nodes, n1–n5 at 5 or more; fixed in the cluster file',
       'storage engine': 'ssd (B-tree on disk); a commit is acknowledged once durable on as many transaction logs as there are copies',
       'fdbserver memory': `${LAPTOP_FLAGS.join(' ')} (defaults 8GiB / 2GiB; lowered to fit a laptop)`,
       'API nodes': 'each client talks to the whole cluster (coordinators, proxies, storage servers), not to its paired node only',
@@ -95,7 +92,7 @@ export function foundationdb(): DockerEngine {
       return `${n} fdbserver process(es), one per container, class unset; coordinators ${coordinators}; ${t.redundancy} redundancy`;
     },
     service: (_node, all) => ({
-      entrypoint: ['/usr/bin/tini', '-g', '--', 'bash', '-c', forCompose(NODE_ENTRY), 'fdb-node'],
+      entrypoint: ['/usr/bin/tini', '-g', '--', 'bash', '-c', NODE_ENTRY, 'fdb-node'],
       command: LAPTOP_FLAGS,
       environment: {
         FDB_NETWORKING_MODE: 'container',
@@ -118,7 +115,7 @@ export function foundationdb(): DockerEngine {
     }),
     init: (all) => ({
       entrypoint: ['bash', '-c'],
-      command: [forCompose(initScript(all, Math.floor(INIT_TIMEOUT_MS / 1000) - 10))],
+      command: [initScript(all, Math.floor(INIT_TIMEOUT_MS / 1000) - 10)],
       timeoutMs: INIT_TIMEOUT_MS,
     }),
     adapterConfig: (_node, all) => ({ clusterFileContents: clusterString(all) }),

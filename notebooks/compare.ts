@@ -1,0 +1,49 @@
+// The same cells on several engines, one engine after another (one cluster at a time fits a
+// laptop), then one side-by-side report in results/compare/<timestamp>/report.md beside each
+// engine's own run. Default: the engines that run without a registry (their images are built
+// from Debian packages): etcd, galera, postgres-replicas.
+//
+//   npx tsx notebooks/compare.ts --duration 20s
+//   npx tsx notebooks/compare.ts --engines cockroach,yugabyte,foundationdb,ydb --nodes 3
+//
+// Every other flag is the notebooks' own (--help), given to every engine alike.
+import { writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { notebook, standardCells } from '../lib/notebook.ts';
+import { renderComparison, type ComparedRun } from '../lib/report/compare.ts';
+import { makeRunDir } from '../lib/results.ts';
+import { ENGINES, engineNamed } from '../lib/runtime/engines.ts';
+
+const DEFAULT_ENGINES = Object.entries(ENGINES).filter(([, e]) => e.docker && e.runsWithoutRegistry).map(([name]) => name);
+
+const { engines, rest } = takeEngines(process.argv.slice(2));
+const startedAt = new Date();
+const runs: ComparedRun[] = [];
+for (const name of engines) {
+  const entry = engineNamed(name);
+  const nb = await notebook(`compare-${name}`, { argv: rest, defaults: { nodes: entry.nodes, rate: 50 } });
+  await nb.up(entry.runtime());
+  // The engines' notebooks run these first too: the same cells under the same names.
+  for (const c of standardCells()) await nb.run(c);
+  const { dir, run } = await nb.report();
+  runs.push({ engine: name, dir, run });
+}
+const out = rest.includes('--out') ? rest[rest.indexOf('--out') + 1]! : 'results';
+const dir = await makeRunDir(out, 'compare', startedAt);
+await writeFile(join(dir, 'report.md'), renderComparison(runs, dir, startedAt));
+console.log(`\ncomparison: ${join(relative(process.cwd(), dir) || dir, 'report.md')}`);
+
+/** `--engines a,b` (checked against the known names) out of argv; the rest goes to each notebook. */
+function takeEngines(argv: string[]): { engines: string[]; rest: string[] } {
+  const i = argv.findIndex((a) => a === '--engines' || a.startsWith('--engines='));
+  if (i < 0) return { engines: DEFAULT_ENGINES, rest: argv };
+  const value = argv[i]!.includes('=') ? argv[i]!.split('=')[1]! : argv[i + 1];
+  const rest = [...argv.slice(0, i), ...argv.slice(i + (argv[i]!.includes('=') ? 1 : 2))];
+  const names = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !ENGINES[n]);
+  if (names.length === 0 || unknown.length > 0) {
+    console.error(`compare: --engines ${value ?? ''}: ${unknown.length ? `unknown ${unknown.join(', ')}; ` : ''}name one or more of ${Object.keys(ENGINES).join(', ')}`);
+    process.exit(2);
+  }
+  return { engines: names, rest };
+}

@@ -1,0 +1,37 @@
+// notebooks/compare.ts: the same cells on two engines and one side-by-side report, which never
+// shows a fault that one engine could not take as if it had.
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+t.test('memory and embedded PostgreSQL side by side', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'bankrun-compare-'));
+  const r = await run('npx', ['tsx', 'notebooks/compare.ts', '--engines', 'memory,postgres', '--duration', '2s', '--fault-for', '1s', '--seed', '4', '--out', out], { timeout: 240_000 });
+  t.match(r.stdout, /comparison: .*compare\/.*\/report\.md/);
+  const dir = join(out, 'compare', readdirSync(join(out, 'compare'))[0]!);
+  const report = readFileSync(join(dir, 'report.md'), 'utf8');
+  const section = (name: string) => report.split('\n## ').find((s) => s.startsWith(name)) ?? '';
+  for (const name of ['steady', 'kill -9 n1 and restart', 'pause n1', 'isolate n1', 'minority | majority split']) {
+    t.match(section(name), /\| memory \|[^\n]*\n\| postgres \|/, `${name}: one row per engine`);
+  }
+  t.match(section('kill -9 n1 and restart'), /\| memory \| kill n1: ⚪ \*\*unsupported\*\* \(not applied\)/, 'the memory store cannot be killed, and the row says so');
+  t.match(section('kill -9 n1 and restart'), /\| postgres \| kill n1: applied, verified/);
+  t.match(section('isolate n1'), /\| postgres \| partition n1: ⚪ \*\*unsupported\*\* \(not applied\)/, 'no network faults without Docker');
+  for (const engine of ['memory', 'postgres']) {
+    const link = new RegExp(`\\[report\\]\\((\\.\\./\\.\\./compare-${engine}/[^)]+/report\\.md)\\)`).exec(report)?.[1];
+    t.ok(link && existsSync(join(dir, link)), `${engine}: the link leads to its own run's report`);
+  }
+});
+
+t.test('an unknown engine stops before anything starts', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'bankrun-compare-'));
+  const r = await run('npx', ['tsx', 'notebooks/compare.ts', '--engines', 'memory,tidb', '--out', out]).catch((e) => e);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--engines memory,tidb: unknown tidb; name one or more of memory, postgres, etcd/);
+  t.same(readdirSync(out), []);
+});
