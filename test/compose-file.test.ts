@@ -11,25 +11,13 @@ import { postgresReplicas } from '../lib/runtime/docker/engines/postgres.ts';
 import { etcdSettings, postgresSettings } from '../lib/runtime/engine-settings.ts';
 import { defaultValues } from '../lib/settings.ts';
 import { LABEL } from '../lib/runtime/docker/labels.ts';
-import { composeCmd, composeConfig, NO_COMPOSE } from './helpers/compose-check.ts';
+import { composeCmd, composeConfig, NO_COMPOSE, type ComposeDoc, type ComposeService } from './helpers/compose-check.ts';
 
-type Service = {
-  labels: Record<string, string>;
-  networks: Record<string, { ipv4_address?: string }>;
-  volumes: string[];
-  command: string[];
-  healthcheck?: { test: string[] };
-  ports?: string[];
-  build: { context: string };
-};
+type Service = ComposeService;
 
 for (const n of [3, 5, 7]) {
   t.test(`etcd at ${n} nodes: ${n} database nodes and ${n} API nodes, paired, labelled`, async (t) => {
-    const doc = parse(renderCompose(composeFile({ engine: etcd(), settings: defaultValues(etcdSettings), nodes: n, run: 'r1', repoFromFile: '../../..', deadlineMs: 4500 }))) as {
-      services: Record<string, Service>;
-      networks: Record<string, { internal?: boolean; labels: Record<string, string> }>;
-      volumes: Record<string, { labels: Record<string, string> }>;
-    };
+    const doc = parse(renderCompose(composeFile({ engine: etcd(), settings: defaultValues(etcdSettings), nodes: n, run: 'r1', repoFromFile: '../../..', deadlineMs: 4500 }))) as ComposeDoc;
     const names = Object.keys(doc.services);
     t.equal(names.filter((s) => s !== 'nettools').length, 2 * n);
     const ips = new Set<string>();
@@ -38,16 +26,16 @@ for (const n of [3, 5, 7]) {
       const api = doc.services[`api${node.number}`]!;
       t.same([db.labels[LABEL.project], db.labels[LABEL.role], db.labels[LABEL.node], db.labels[LABEL.run]], ['bankrun', 'db', node.name, 'r1']);
       t.same([api.labels[LABEL.role], api.labels[LABEL.node]], ['api', node.name], `api${node.number} is paired with ${node.name}`);
-      t.equal(db.networks.cluster!.ipv4_address, node.ip);
-      ips.add(db.networks.cluster!.ipv4_address!);
-      ips.add(api.networks.cluster!.ipv4_address!);
+      t.equal(db.networks!.cluster!.ipv4_address, node.ip);
+      ips.add(db.networks!.cluster!.ipv4_address!);
+      ips.add(api.networks!.cluster!.ipv4_address!);
       t.ok(db.healthcheck?.test.includes('endpoint'), 'a healthcheck');
       t.same(db.volumes, [`${node.name}-data:/var/lib/etcd`], 'a named volume per node');
       t.ok(doc.volumes[`${node.name}-data`]!.labels[LABEL.project] === 'bankrun', 'the volume is labelled');
       const config = JSON.parse(api.command[api.command.indexOf('--config') + 1]!);
       t.same(config.endpoints, `http://${node.ip}:2379`, 'the API node is configured with its own node only');
       t.same(api.ports, ['127.0.0.1::8080'], 'published on loopback only');
-      t.equal(api.build.context, '../../../compose/api', 'paths are relative to the compose file');
+      t.equal(api.build!.context, '../../../compose/api', 'paths are relative to the compose file');
       const cluster = db.command[db.command.indexOf('--initial-cluster') + 1]!;
       t.equal(cluster.split(',').length, n, 'every member in the initial cluster');
     }

@@ -13,20 +13,9 @@ import { parse } from 'yaml';
 import { parseConfig } from '../adapters/foundationdb.ts';
 import { composeFile, nodeAddresses, renderCompose } from '../lib/runtime/docker/compose-file.ts';
 import { foundationdb } from '../lib/runtime/docker/engines/foundationdb.ts';
-import { composeCmd, composeConfig, NO_COMPOSE } from './helpers/compose-check.ts';
+import { composeCmd, composeConfig, NO_COMPOSE, type ComposeDoc } from './helpers/compose-check.ts';
 
-type Service = {
-  image: string;
-  build?: { context: string };
-  entrypoint?: string[];
-  command: string[];
-  environment?: Record<string, string>;
-  healthcheck?: { test: string[] };
-  volumes?: string[];
-  mem_limit?: string;
-  depends_on?: string[];
-};
-type Doc = { services: Record<string, Service> };
+type Doc = ComposeDoc;
 
 const IMAGE = 'foundationdb/foundationdb:7.3.79';
 const run = promisify(execFile);

@@ -15,14 +15,12 @@ import { YUGABYTE_IMAGE, startScript, yugabyte } from '../lib/runtime/docker/eng
 import type { DockerEngine } from '../lib/runtime/docker/engine-spec.ts';
 import { preflight, refuseMemory } from '../lib/runtime/docker/preflight.ts';
 import { defaultValues } from '../lib/settings.ts';
-import { composeCmd, composeConfig, NO_COMPOSE } from './helpers/compose-check.ts';
+import { composeCmd, composeConfig, NO_COMPOSE, type ComposeDoc } from './helpers/compose-check.ts';
 
 const run = promisify(execFile);
 
-type Service = { image: string; build?: unknown; command: string[]; entrypoint?: string[]; mem_limit?: string; depends_on?: string[]; healthcheck?: { test: string[] }; labels: Record<string, string> };
-
 function composeOf(engine: DockerEngine, nodes: number, settings = defaultValues(engine.settings), repoFromFile = '../../..') {
-  return parse(renderCompose(composeFile({ engine, settings, nodes, run: 'r1', repoFromFile, deadlineMs: 4500 }))) as { services: Record<string, Service> };
+  return parse(renderCompose(composeFile({ engine, settings, nodes, run: 'r1', repoFromFile, deadlineMs: 4500 }))) as ComposeDoc;
 }
 
 for (const n of [3, 5, 7]) {

@@ -25,22 +25,9 @@ import {
 } from '../lib/runtime/docker/engines/ydb.ts';
 import { refuseMemory } from '../lib/runtime/docker/preflight.ts';
 import { defaultValues } from '../lib/settings.ts';
-import { composeCmd, composeConfig, NO_COMPOSE } from './helpers/compose-check.ts';
+import { composeCmd, composeConfig, NO_COMPOSE, type ComposeDoc } from './helpers/compose-check.ts';
 
-type Service = {
-  image: string;
-  build?: unknown;
-  hostname?: string;
-  entrypoint?: string[];
-  command: string[];
-  environment?: Record<string, string>;
-  healthcheck?: { test: string[] };
-  volumes?: string[];
-  mem_limit?: string;
-  depends_on?: string[];
-  labels: Record<string, string>;
-};
-type Doc = { services: Record<string, Service>; volumes: Record<string, unknown> };
+type Doc = ComposeDoc;
 type YdbYaml = {
   static_erasure: string;
   host_configs: { host_config_id: number; drive: { path: string; type: string }[] }[];

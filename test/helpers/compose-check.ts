@@ -19,3 +19,26 @@ export async function composeConfig(file: string, quiet = true): Promise<{ code:
     (e) => ({ code: e.code as number, stdout: String(e.stdout ?? ''), stderr: String(e.stderr ?? '') }),
   );
 }
+
+/** A service of a compose file bankrun writes, as the tests read it back. */
+export interface ComposeService {
+  image: string;
+  build?: { context: string };
+  hostname?: string;
+  entrypoint?: string[];
+  command: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  volumes?: string[];
+  ports?: string[];
+  networks?: Record<string, { ipv4_address?: string }>;
+  mem_limit?: string;
+  depends_on?: string[];
+  labels: Record<string, string>;
+}
+
+export interface ComposeDoc {
+  services: Record<string, ComposeService>;
+  networks: Record<string, { internal?: boolean; labels: Record<string, string> }>;
+  volumes: Record<string, { labels: Record<string, string> }>;
+}
