@@ -73,7 +73,7 @@ export const cockroachDialect: Dialect = {
 };
 
 export const LEASEHOLDER_SQL =
-  'SELECT lease_holder_locality FROM [SHOW RANGES FROM TABLE accounts WITH DETAILS] ORDER BY range_id LIMIT 1';
+  'SELECT lease_holder_locality FROM [SHOW RANGES FROM TABLE accounts WITH DETAILS] ORDER BY start_key LIMIT 1';
 
 /** "node=n3" (possibly among other tiers, "region=x,node=n3") → "n3". */
 export function nodeOfLocality(locality: string | null | undefined): string | undefined {

@@ -3,7 +3,7 @@
 // settings' rules, the leaseholder's name, and a notebook's refusals before anything starts.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -50,7 +50,8 @@ t.test('cockroach init: idempotent init against n1\'s RPC port, then the zone an
   const script = initScript(nodeAddresses(1)[0]!, '5');
   t.match(script, /cockroach init --insecure --host=10\.77\.0\.11:26357/);
   t.match(script, /already been initialized/, 'a cluster initialized before counts as done');
-  t.match(script, /ALTER RANGE default CONFIGURE ZONE USING num_replicas = 5; SET CLUSTER SETTING sql\.txn\.repeatable_read_isolation\.enabled = true/);
+  t.match(script, /-e "ALTER RANGE default CONFIGURE ZONE USING num_replicas = 5" -e "SET CLUSTER SETTING sql\.txn\.repeatable_read_isolation\.enabled = true"/,
+    'one -e per statement: SET CLUSTER SETTING refuses a multi-statement transaction');
   t.match(script, /\[ \$i -ge 120 \] && \{ echo "\$out"; exit 1; \}/, 'gives up with the last error after two minutes');
 });
 
@@ -59,7 +60,7 @@ t.test('cockroach: more replicas than nodes is refused; replicas never change pe
   t.match(engine.refuseNodes?.(3, { isolation: 'serializable', replicas: '5' }), /--replicas 5 needs at least 5 nodes \(--nodes 3\)/);
   t.equal(engine.refuseNodes?.(5, { isolation: 'serializable', replicas: '5' }), undefined);
   t.equal(engine.refuseNodes?.(3, { isolation: 'serializable', replicas: 'auto' }), undefined, 'auto fits any node count');
-  t.same([replicasAt(3), replicasAt(5), replicasAt(7), replicasAt(7, '3')], [3, 5, 5, 3], 'auto: 5 where five nodes hold it');
+  t.same([replicasAt(1), replicasAt(3), replicasAt(5), replicasAt(7), replicasAt(7, '3')], [1, 3, 5, 5, 3], 'auto: 5 where five nodes hold it');
   t.ok(engine.settings.find((s) => s.key === 'replicas')?.runOnly);
 });
 
@@ -81,8 +82,7 @@ for (const n of [3, 5, 7]) {
     t.notMatch(n1.command[0], /--join/, 'n1 joins nobody');
     for (const node of others) {
       const script = doc.services[node.name]!.command[0]!;
-      t.match(script, new RegExp(`until .*pg_isready -h ${first!.ip} -p 5433`), `${node.name} waits for n1`);
-      t.match(script, new RegExp(`--join=${first!.ip}`));
+      t.match(script, new RegExp(`if \\[ ! -f .*yugabyted\\.conf \\]; then\\n  until .*pg_isready -h ${first!.ip} -p 5433.*\\n  J=--join=${first!.ip}`), `${node.name} waits for n1 and joins it on its first start only`);
       t.match(script, new RegExp(`--advertise_address=${node.ip}`));
     }
     t.notOk(doc.services[INIT_SERVICE], 'no init step: yugabyted forms the universe');
@@ -128,4 +128,25 @@ t.test('docker compose accepts both engines\' files at 3, 5 and 7 nodes', { skip
       t.equal(r.code, 0, `${engine.name} at ${n}: ${composeCmd!.join(' ')} config accepts it ${r.stderr}`);
     }
   }
+});
+
+t.test('yugabyte start script under sh: joins n1 on the first start, restarts from its conf without --join', async (t) => {
+  const [first, second] = nodeAddresses(2);
+  const home = mkdtempSync(join(tmpdir(), 'bankrun-yb-'));
+  const bin = (name: string, body: string) => {
+    writeFileSync(join(home, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  };
+  mkdirSync(join(home, 'bin'));
+  mkdirSync(join(home, 'postgres', 'bin'), { recursive: true });
+  bin('postgres/bin/pg_isready', 'exit 0');
+  bin('bin/yugabyted', 'echo "yugabyted $*"');
+  const script = startScript(second!, first!).replaceAll('/home/yugabyte', home);
+  const firstStart = await run('sh', ['-c', script]);
+  t.match(firstStart.stdout, new RegExp(`yugabyted start .*--advertise_address=${second!.ip} --join=${first!.ip} --ui=false`));
+  mkdirSync(join(home, 'yb_data', 'conf'), { recursive: true });
+  writeFileSync(join(home, 'yb_data', 'conf', 'yugabyted.conf'), '{}');
+  bin('postgres/bin/pg_isready', 'echo "must not wait for n1 on a restart" >&2; exit 1');
+  const restart = await run('sh', ['-c', script], { timeout: 5000 });
+  t.match(restart.stdout, new RegExp(`--advertise_address=${second!.ip} --ui=false`), 'no --join on a restart');
+  t.notMatch(restart.stdout, /--join/);
 });

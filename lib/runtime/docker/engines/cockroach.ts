@@ -69,18 +69,20 @@ export function cockroach(): DockerEngine {
   };
 }
 
-/** The replication factor: `auto` is 5 where five nodes can hold it, else CockroachDB's 3. */
+/** The replication factor: `auto` is 5 where five nodes can hold it, else CockroachDB's 3 (fewer on fewer nodes). */
 export function replicasAt(nodes: number, setting = 'auto'): number {
-  return setting === 'auto' ? (nodes >= 5 ? 5 : 3) : Number(setting);
+  return setting === 'auto' ? (nodes >= 5 ? 5 : Math.min(3, nodes)) : Number(setting);
 }
 
 /** Init, retried until the first node answers; then the cluster-wide settings, also retried. */
 export function initScript(first: NodeAddress, replicas: string): string {
   const host = `--host=${first.ip}:${RPC_PORT}`;
+  // One -e per statement: one -e string is one implicit transaction, and SET CLUSTER SETTING
+  // refuses to run inside a multi-statement one (cockroachdb/cockroach#79300).
   const sql = [
     `ALTER RANGE default CONFIGURE ZONE USING num_replicas = ${replicas}`,
     'SET CLUSTER SETTING sql.txn.repeatable_read_isolation.enabled = true',
-  ].join('; ');
+  ].map((statement) => `-e "${statement}"`).join(' ');
   return [
     'set -u',
     'i=0',
@@ -89,7 +91,7 @@ export function initScript(first: NodeAddress, replicas: string): string {
     'done',
     'echo "cluster initialized"',
     'i=0',
-    `until ${BINARY} sql --insecure --host=${first.ip}:${SQL_PORT} -e "${sql}"; do`,
+    `until ${BINARY} sql --insecure --host=${first.ip}:${SQL_PORT} ${sql}; do`,
     '  i=$((i+1)); [ $i -ge 60 ] && exit 1; sleep 1',
     'done',
     `echo "num_replicas = ${replicas}; repeatable read enabled"`,

@@ -1,9 +1,12 @@
 // YugabyteDB (YSQL), N nodes, from the official image (pulled, pinned), each started by
 // yugabyted in the foreground. n1 starts the universe; every other node joins it by n1's address
 // once n1's YSQL answers (a join to a node that is not up yet fails). A restarted node finds its
-// base_dir on its volume and rejoins as itself. Replication factor 3 (yugabyted's default, on
-// any node count). Read committed is enabled on every tserver so that --isolation read-committed
-// is the real thing on every version.
+// base_dir (and its conf, which knows the masters) on its volume and starts without --join: a
+// join to an n1 that is down or cut off would refuse to start (yugabyte-db#20684). The socket
+// lock files of a killed postgres are removed first: the container's /tmp survives a restart
+// (yugabyte-db#11377). Replication factor 3 from three nodes on (yugabyted's default). Read
+// committed is enabled on every tserver so that --isolation read-committed is the real thing.
+// Known risk, not seen here: n1's tserver may keep only n1's master address (yugabyte-db#24659).
 // https://docs.yugabyte.com/stable/reference/configuration/yugabyted/
 import { yugabyteSettings } from '../../engine-settings.ts';
 import type { DockerEngine, NodeAddress } from '../engine-spec.ts';
@@ -44,13 +47,15 @@ export function yugabyte(): DockerEngine {
   };
 }
 
-/** yugabyted in the foreground; a joining node first waits for n1's YSQL. */
+/** yugabyted in the foreground; on its first start, a joining node waits for n1's YSQL and joins it. */
 export function startScript(node: NodeAddress, first: NodeAddress): string {
-  const join = node.number === 1 ? '' : ` --join=${first.ip}`;
-  const wait = node.number === 1
-    ? ''
-    : `until ${PG_ISREADY} -h ${first.ip} -p ${YSQL_PORT} >/dev/null 2>&1; do sleep 1; done\n`;
-  return `${wait}exec ${HOME}/bin/yugabyted start --base_dir=${HOME}/yb_data --background=false ` +
-    `--advertise_address=${node.ip}${join} --ui=false ` +
+  const firstStart = node.number === 1
+    ? 'J='
+    : `J=\nif [ ! -f ${HOME}/yb_data/conf/yugabyted.conf ]; then\n` +
+      `  until ${PG_ISREADY} -h ${first.ip} -p ${YSQL_PORT} >/dev/null 2>&1; do sleep 1; done\n` +
+      `  J=--join=${first.ip}\nfi`;
+  return `rm -rf /tmp/.yb.*\n${firstStart}\n` +
+    `exec ${HOME}/bin/yugabyted start --base_dir=${HOME}/yb_data --background=false ` +
+    `--advertise_address=${node.ip} $J --ui=false ` +
     `--tserver_flags=yb_enable_read_committed_isolation=true`;
 }
