@@ -81,6 +81,26 @@ export interface ParsedArgs {
   help: boolean;
 }
 
+/**
+ * Takes every `--name value` / `--name=value` out of argv, for a notebook's own flags (given
+ * before notebook() parses the rest): the values in order, and argv without them.
+ */
+export function takeFlag(argv: readonly string[], name: string): { values: string[]; rest: string[] } {
+  const values: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
+    else if (arg === `--${name}`) {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new ParamError(`--${name} needs a value`);
+      values.push(value);
+      i++;
+    } else rest.push(arg);
+  }
+  return { values, rest };
+}
+
 /** Whether `--name` is one of bankrun's own flags (an engine's setting must not take one). */
 export function isOwnFlag(name: string): boolean {
   return name === 'help' || Object.hasOwn(FLAGS, name);

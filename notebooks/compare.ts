@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { notebook, standardCells } from '../lib/notebook.ts';
 import { renderComparison, type ComparedRun } from '../lib/report/compare.ts';
+import { takeFlag } from '../lib/params.ts';
 import { makeRunDir } from '../lib/results.ts';
 import { ENGINES, engineNamed } from '../lib/runtime/engines.ts';
 
@@ -35,14 +36,20 @@ console.log(`\ncomparison: ${join(relative(process.cwd(), dir) || dir, 'report.m
 
 /** `--engines a,b` (checked against the known names) out of argv; the rest goes to each notebook. */
 function takeEngines(argv: string[]): { engines: string[]; rest: string[] } {
-  const i = argv.findIndex((a) => a === '--engines' || a.startsWith('--engines='));
-  if (i < 0) return { engines: DEFAULT_ENGINES, rest: argv };
-  const value = argv[i]!.includes('=') ? argv[i]!.split('=')[1]! : argv[i + 1];
-  const rest = [...argv.slice(0, i), ...argv.slice(i + (argv[i]!.includes('=') ? 1 : 2))];
-  const names = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  let taken;
+  try {
+    taken = takeFlag(argv, 'engines');
+  } catch (err) {
+    console.error(`compare: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const { values, rest } = taken;
+  if (values.length === 0) return { engines: DEFAULT_ENGINES, rest };
+  const value = values.join(',');
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = names.filter((n) => !ENGINES[n]);
   if (names.length === 0 || unknown.length > 0) {
-    console.error(`compare: --engines ${value ?? ''}: ${unknown.length ? `unknown ${unknown.join(', ')}; ` : ''}name one or more of ${Object.keys(ENGINES).join(', ')}`);
+    console.error(`compare: --engines ${value}: ${unknown.length ? `unknown ${unknown.join(', ')}; ` : ''}name one or more of ${Object.keys(ENGINES).join(', ')}`);
     process.exit(2);
   }
   return { engines: names, rest };

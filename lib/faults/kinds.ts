@@ -28,3 +28,12 @@ export interface FaultDriver {
   apply(kind: FaultKind, node: string, group: readonly string[], level?: number): Promise<string>;
   heal(kind: FaultKind, node: string, group: readonly string[]): Promise<string>;
 }
+
+/** A cluster whose nodes cannot be faulted: every fault is reported unsupported, with the reason. */
+export function noFaults(reason: string): FaultDriver {
+  return {
+    support: () => ({ ok: false, reason }),
+    apply: () => Promise.reject(new Error(reason)),
+    heal: () => Promise.resolve('nothing to heal'),
+  };
+}

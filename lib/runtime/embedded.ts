@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ApiClient } from '../api/client.ts';
 import { spawnApiNode, type ApiNode } from '../api/spawn.ts';
-import type { FaultDriver, FaultKind, Support } from '../faults/kinds.ts';
+import { noFaults, type FaultDriver, type FaultKind, type Support } from '../faults/kinds.ts';
 import type { Params } from '../params.ts';
 import { startPostgresNode, type PostgresNode } from './embedded-postgres.ts';
 import { changeApiSettings, type Cluster, type Runtime, type RuntimeContext } from './cluster.ts';
@@ -128,13 +128,5 @@ function signalFaults(db: PostgresNode): FaultDriver {
       await db.waitReady(60_000);
       return kind === 'kill' ? 'restarted; crash recovery done, accepting connections' : 'started; accepting connections';
     },
-  };
-}
-
-function noFaults(reason: string): FaultDriver {
-  return {
-    support: () => ({ ok: false, reason }),
-    apply: () => Promise.reject(new Error(reason)),
-    heal: () => Promise.resolve('nothing to heal'),
   };
 }
