@@ -12,8 +12,12 @@ import type { CheckResult } from './verdict.ts';
 
 /** Throws HistoryFormatError (with the line) for malformed input, a system error if unreadable. */
 export async function checkFile(path: string, options: BankCheckerOptions = {}): Promise<CheckResult> {
-  const input = await openHistory(path);
-  return checkLines(createInterface({ input, crlfDelay: Infinity }), options);
+  return checkLines(await historyLines(path), options);
+}
+
+/** The lines of a history file, plain or gzip, streamed. */
+export async function historyLines(path: string): Promise<AsyncIterable<string>> {
+  return createInterface({ input: await openHistory(path), crlfDelay: Infinity });
 }
 
 /** Checks history lines (1-based numbering for errors); blank lines are skipped. */
