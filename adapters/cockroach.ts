@@ -47,11 +47,12 @@ WITH locked AS (
   SELECT id, balance FROM accounts WHERE id IN ($2::text, $3::text) ORDER BY id FOR UPDATE
 ), moved AS (
   UPDATE accounts
-  SET balance = CASE WHEN id = $2::text THEN balance - $4::bigint ELSE balance + $4::bigint END
+  SET balance = CASE WHEN id = $2::text THEN balance - $4::bigint ELSE balance + $4::bigint END,
+      version = version + 1
   WHERE id IN ($2::text, $3::text)
     AND (SELECT count(*) FROM locked) = 2
     AND (SELECT balance FROM locked WHERE id = $2::text) >= $4::bigint
-  RETURNING id
+  RETURNING id, version
 ), entry AS (
   INSERT INTO ledger (id, src, dst, amount)
   SELECT $1::text, $2::text, $3::text, $4::bigint WHERE (SELECT count(*) FROM moved) = 2
@@ -61,7 +62,9 @@ SELECT EXISTS (SELECT 1 FROM moved WHERE id = $2::text) AS debited,
        EXISTS (SELECT 1 FROM moved WHERE id = $3::text) AS credited,
        EXISTS (SELECT 1 FROM entry) AS entered,
        EXISTS (SELECT 1 FROM locked WHERE id = $2::text) AS src_exists,
-       EXISTS (SELECT 1 FROM locked WHERE id = $3::text) AS dst_exists`;
+       EXISTS (SELECT 1 FROM locked WHERE id = $3::text) AS dst_exists,
+       (SELECT version FROM moved WHERE id = $2::text) AS src_version,
+       (SELECT version FROM moved WHERE id = $3::text) AS dst_version`;
 
 export const cockroachDialect: Dialect = {
   name: 'cockroach',

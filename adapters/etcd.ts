@@ -57,6 +57,7 @@ import {
   type StoreFactory,
   type Transfer,
   type TransferResult,
+  type Versions,
 } from '../lib/store.ts';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../lib/retry.ts';
 
@@ -238,7 +239,7 @@ export class EtcdBankStore implements CountingBankStore {
     if (invalid) throw new DefiniteError(`invalid transfer ${t.id}: ${invalid}`);
     try {
       const { value, retries } = await withRetries(this.opts.retry, (e) => e instanceof Conflict, () => this.transferOnce(t), () => this.retryCount++);
-      return { result: value, retries };
+      return { ...value, retries };
     } catch (err) {
       // Giving up on conflicts is definite: none of the attempts applied anything.
       if (err instanceof Conflict) throw withRetryCount(new DefiniteError(`gave up after ${retriesOf(err) + 1} conflicting attempts`), retriesOf(err));
@@ -246,12 +247,20 @@ export class EtcdBankStore implements CountingBankStore {
     }
   }
 
-  /** One range over the accounts: one revision, so one consistent snapshot. */
   async read(): Promise<Balances> {
+    return (await this.readVersioned()).balances;
+  }
+
+  /**
+   * One range over the accounts: one revision, so one consistent snapshot. A key's etcd
+   * `version` counts its writes, so it is the account's version (lib/store.ts Versions).
+   */
+  async readVersioned(): Promise<{ balances: Balances; versions: Versions }> {
     const acc = this.accounts();
     try {
       const res = await this.client.kv.range({ key: acc.start, range_end: acc.end, serializable: this.opts.reads === 'serializable' });
-      return this.toBalances(res.kvs);
+      const prefix = this.accountKey('').length;
+      return { balances: this.toBalances(res.kvs), versions: Object.fromEntries(res.kvs.map((kv) => [kv.key.toString().slice(prefix), Number(kv.version)])) };
     } catch (err) {
       throw classifyRead(err);
     }
@@ -299,13 +308,13 @@ export class EtcdBankStore implements CountingBankStore {
   }
 
   /** One read, then one guarded write; throws Conflict when another transfer changed an account first. */
-  private async transferOnce(t: Transfer): Promise<TransferResult> {
+  private async transferOnce(t: Transfer): Promise<{ result: TransferResult; versions?: Versions }> {
     const [from, to, entry] = await this.readForTransfer(t);
     const settled = ledgerAnswer(t, entry);
-    if (settled) return settled;
+    if (settled) return { result: settled };
     if (!from || !to) throw new DefiniteError(`unknown account in transfer ${t.id}`);
     const fromBalance = this.balanceOf(from);
-    if (fromBalance < t.amount) return 'insufficient';
+    if (fromBalance < t.amount) return { result: 'insufficient' };
     const ledgerKey = this.ledgerKey(t.id);
     const req: ITxnRequest = {
       compare: [
@@ -326,10 +335,11 @@ export class EtcdBankStore implements CountingBankStore {
     } catch (err) {
       throw classifyWrite(err);
     }
-    if (res.succeeded) return 'ok';
+    // The guard held, so this write is each account's next one: its version is one more.
+    if (res.succeeded) return { result: 'ok', versions: { [t.from]: Number(from.version) + 1, [t.to]: Number(to.version) + 1 } };
     const answer = ledgerAnswer(t, res.responses[0]?.response_range.kvs[0]);
     if (answer === undefined) throw new Conflict();
-    return answer;
+    return { result: answer };
   }
 
   /**

@@ -10,10 +10,13 @@ import {
   type StoreFactory,
   type Transfer,
   type TransferResult,
+  type Versions,
 } from '../lib/store.ts';
 
 export class MemoryStore implements CountingBankStore {
   private balances = new Map<string, number>();
+  /** Per-account versions (lib/store.ts Versions): one more on each transfer that moves it. */
+  private versions = new Map<string, number>();
   private ledger: string[] = [];
   private ledgerIds = new Map<string, Transfer>();
   private closed = false;
@@ -26,6 +29,7 @@ export class MemoryStore implements CountingBankStore {
       }
     }
     this.balances = new Map(Object.entries(accounts));
+    this.versions = new Map(Object.keys(accounts).map((id) => [id, 0]));
     this.ledger = [];
     this.ledgerIds = new Map();
   }
@@ -39,12 +43,21 @@ export class MemoryStore implements CountingBankStore {
     // Yield once so concurrent callers interleave as they would against a real database;
     // everything after this line runs in one tick, which makes the transfer atomic.
     await Promise.resolve();
-    return { result: this.apply(t), retries: 0 };
+    const before = this.ledgerIds.get(t.id);
+    const result = this.apply(t);
+    // Versions only for a transfer this call applied (a re-sent one was applied before).
+    if (result === 'ok' && !before) return { result, retries: 0, versions: { [t.from]: this.versions.get(t.from)!, [t.to]: this.versions.get(t.to)! } };
+    return { result, retries: 0 };
   }
 
   async read(): Promise<Balances> {
     this.assertOpen();
     return Object.fromEntries(this.balances);
+  }
+
+  async readVersioned(): Promise<{ balances: Balances; versions: Versions }> {
+    this.assertOpen();
+    return { balances: Object.fromEntries(this.balances), versions: Object.fromEntries(this.versions) };
   }
 
   async audit(): Promise<Audit> {
@@ -80,6 +93,8 @@ export class MemoryStore implements CountingBankStore {
     if (from < t.amount) return 'insufficient';
     this.balances.set(t.from, from - t.amount);
     this.balances.set(t.to, to + t.amount);
+    this.versions.set(t.from, this.versions.get(t.from)! + 1);
+    this.versions.set(t.to, this.versions.get(t.to)! + 1);
     this.ledger.push(t.id);
     this.ledgerIds.set(t.id, t);
     return 'ok';

@@ -31,6 +31,7 @@ import {
   type StoreFactory,
   type Transfer,
   type TransferResult,
+  type Versions,
 } from '../lib/store.ts';
 import { withDeadline } from '../lib/deadline.ts';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../lib/retry.ts';
@@ -67,15 +68,16 @@ export const postgresDialect: Dialect = {
 
 export const SQL = {
   createAccounts:
-    'CREATE TABLE IF NOT EXISTS accounts (id text PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0))',
+    // version: one more on every transfer that moves the account (lib/store.ts Versions).
+    'CREATE TABLE IF NOT EXISTS accounts (id text PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0), version bigint NOT NULL DEFAULT 0)',
   createLedger: 'CREATE TABLE IF NOT EXISTS ledger (id text PRIMARY KEY, src text, dst text, amount bigint)',
   clearLedger: 'DELETE FROM ledger',
   /** $1 ids text[] — removes accounts that are not in the new set. */
   dropOtherAccounts: 'DELETE FROM accounts WHERE NOT (id = ANY($1::text[]))',
   /** $1 ids text[], $2 balances bigint[] */
   upsertAccounts:
-    'INSERT INTO accounts (id, balance) SELECT * FROM unnest($1::text[], $2::bigint[]) ' +
-    'ON CONFLICT (id) DO UPDATE SET balance = excluded.balance',
+    'INSERT INTO accounts (id, balance, version) SELECT u.id, u.balance, 0 FROM unnest($1::text[], $2::bigint[]) AS u(id, balance) ' +
+    'ON CONFLICT (id) DO UPDATE SET balance = excluded.balance, version = 0',
   /**
    * $1 id, $2 from, $3 to, $4 amount. One statement = one snapshot and one implicit transaction.
    * `locked` takes both row locks in id order first, so two opposite transfers never deadlock
@@ -89,13 +91,13 @@ export const SQL = {
 WITH locked AS (
   SELECT id FROM accounts WHERE id IN ($2, $3) ORDER BY id FOR UPDATE
 ), debit AS (
-  UPDATE accounts SET balance = balance - $4::bigint
+  UPDATE accounts SET balance = balance - $4::bigint, version = version + 1
   WHERE id = $2 AND balance >= $4::bigint AND (SELECT count(*) FROM locked) = 2
-  RETURNING id
+  RETURNING id, version
 ), credit AS (
-  UPDATE accounts SET balance = balance + $4::bigint
+  UPDATE accounts SET balance = balance + $4::bigint, version = version + 1
   WHERE id = $3 AND EXISTS (SELECT 1 FROM debit)
-  RETURNING id
+  RETURNING id, version
 ), entry AS (
   INSERT INTO ledger (id, src, dst, amount)
   SELECT $1, $2, $3, $4::bigint WHERE EXISTS (SELECT 1 FROM debit)
@@ -105,8 +107,10 @@ SELECT EXISTS (SELECT 1 FROM debit) AS debited,
        EXISTS (SELECT 1 FROM credit) AS credited,
        EXISTS (SELECT 1 FROM entry) AS entered,
        EXISTS (SELECT 1 FROM locked WHERE id = $2) AS src_exists,
-       EXISTS (SELECT 1 FROM locked WHERE id = $3) AS dst_exists`,
-  read: 'SELECT id, balance FROM accounts',
+       EXISTS (SELECT 1 FROM locked WHERE id = $3) AS dst_exists,
+       (SELECT version FROM debit) AS src_version,
+       (SELECT version FROM credit) AS dst_version`,
+  read: 'SELECT id, balance, version FROM accounts',
   auditBegin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   auditLedger: 'SELECT id FROM ledger',
   /** $1 id */
@@ -271,12 +275,16 @@ export class PgBankStore implements CountingBankStore {
     const invalid = invalidTransfer(t);
     if (invalid) throw new DefiniteError(`invalid transfer ${t.id}: ${invalid}`);
     const { value, retries } = await this.retrying(() => this.transferOnce(t));
-    return { result: value, retries };
+    return { ...value, retries };
   }
 
   async read(): Promise<Balances> {
-    const rows = await this.withClient(classifyRead, (c) => c.query<{ id: string; balance: string }>(SQL.read));
-    return toBalances(rows.rows);
+    return (await this.readVersioned()).balances;
+  }
+
+  async readVersioned(): Promise<{ balances: Balances; versions: Versions }> {
+    const rows = await this.withClient(classifyRead, (c) => c.query<{ id: string; balance: string; version: string }>(SQL.read));
+    return { balances: toBalances(rows.rows), versions: Object.fromEntries(rows.rows.map((r) => [r.id, Number(r.version)])) };
   }
 
   async audit(): Promise<Audit> {
@@ -316,7 +324,7 @@ export class PgBankStore implements CountingBankStore {
    * attempt of this very transfer was applied ('ok', once), or, if the stored row moved other
    * money, the id was used for another transfer (a definite refusal: nothing was applied now).
    */
-  private async transferOnce(t: Transfer): Promise<TransferResult> {
+  private async transferOnce(t: Transfer): Promise<{ result: TransferResult; versions?: Versions }> {
     try {
       const res = await this.withClient(this.classifyWrite, (c) =>
         c.query<TransferRow>(this.opts.dialect.transferSql ?? SQL.transfer, [t.id, t.from, t.to, String(t.amount)]),
@@ -326,7 +334,8 @@ export class PgBankStore implements CountingBankStore {
       if (!isLedgerDuplicate(err)) throw err;
       const stored = await this.withClient(classifyRead, (c) => c.query<LedgerRow>(SQL.ledgerEntry, [t.id]));
       const row = stored.rows[0];
-      if (row && row.src === t.from && row.dst === t.to && Number(row.amount) === t.amount) return 'ok';
+      // Applied by an earlier attempt: its versions are not known here.
+      if (row && row.src === t.from && row.dst === t.to && Number(row.amount) === t.amount) return { result: 'ok' };
       throw new DefiniteError(`transfer id ${t.id} is already in the ledger for another transfer (${row?.src} → ${row?.dst}, ${row?.amount})`);
     }
   }
@@ -405,13 +414,18 @@ interface TransferRow {
   entered: boolean;
   src_exists: boolean;
   dst_exists: boolean;
+  /** bigint columns arrive as strings. */
+  src_version: string | null;
+  dst_version: string | null;
 }
 
-function transferResult(t: Transfer, row: TransferRow | undefined): TransferResult {
+function transferResult(t: Transfer, row: TransferRow | undefined): { result: TransferResult; versions?: Versions } {
   if (!row) throw new IndeterminateError(`transfer ${t.id}: statement returned no row`);
-  if (row.debited && row.credited && row.entered) return 'ok';
+  if (row.debited && row.credited && row.entered) {
+    return { result: 'ok', versions: { [t.from]: Number(row.src_version), [t.to]: Number(row.dst_version) } };
+  }
   if (!row.src_exists || !row.dst_exists) throw new DefiniteError(`unknown account in transfer ${t.id}`);
-  if (!row.debited) return 'insufficient';
+  if (!row.debited) return { result: 'insufficient' };
   // Cannot happen in one statement; if it does, the database broke atomicity: say so loudly.
   throw new IndeterminateError(`transfer ${t.id}: partial effect ${JSON.stringify(row)}`);
 }

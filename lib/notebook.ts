@@ -334,7 +334,8 @@ function rerunCommand(p: Params, settings: SettingValues): string {
 }
 
 function headline(check: CheckResult): string {
-  if (check.valid === true) return '✅ valid — no money created, lost or overspent; every acknowledged transfer is in the ledger';
+  const stale = check.realtime?.stale ? `\n⚠️ ${check.realtime.stale} stale read(s): reads that missed a transfer acknowledged before them (see Realtime reads in the report)` : '';
+  if (check.valid === true) return `✅ valid — no money created, lost or overspent; every acknowledged transfer is in the ledger${stale}`;
   if (check.valid === 'unknown') return `⚠️ unknown — ${check.reason ?? 'the history could not settle every transfer'}`;
   const found = Object.entries(check.anomalies).map(([cls, a]) => `${a!.count} ${cls}`).join(', ');
   return `❌ invalid — ${found}`;

@@ -4,6 +4,13 @@
 
 export type Balances = Record<string, number>;
 
+/**
+ * Per-account version counters, for the realtime-read check: every transfer adds one to the
+ * version of both its accounts, in its own transaction. A read that shows an account at a lower
+ * version than a transfer acknowledged before the read began has missed that transfer.
+ */
+export type Versions = Record<string, number>;
+
 export interface Transfer {
   id: string;
   from: string;
@@ -26,6 +33,8 @@ export interface BankStore {
   transfer(t: Transfer): Promise<TransferResult>;
   /** ONE consistent snapshot of all balances. */
   read(): Promise<Balances>;
+  /** Optional: the same snapshot with every account's version (see Versions). */
+  readVersioned?(): Promise<{ balances: Balances; versions: Versions }>;
   /** Final state and ledger, read in one snapshot. */
   audit(): Promise<Audit>;
   /** Conflict retries done inside the adapter since it was created. */
@@ -77,6 +86,8 @@ export interface AdapterModule {
 export interface CountedTransfer {
   result: TransferResult;
   retries: number;
+  /** For 'ok' applied by this call: both accounts' versions after it (see Versions). */
+  versions?: Versions;
 }
 
 /**

@@ -53,10 +53,10 @@ t.test('the happy path through the memory store', async (t) => {
   const base = await serve(t, await createMemoryStore({}));
   const setup = await call(base, 'POST', '/setup', JSON.stringify({ accounts: { a: 10, b: 0 } }));
   t.same([setup.body, setup.headers['content-type']], [{ status: 'ok' }, 'application/json']);
-  t.same((await call(base, 'POST', '/transfer', transfer('t1', 4))).body, { status: 'ok', retries: 0 });
+  t.same((await call(base, 'POST', '/transfer', transfer('t1', 4))).body, { status: 'ok', retries: 0, versions: { a: 1, b: 1 } }, 'with both accounts\' versions after it');
   const refused = await call(base, 'POST', '/transfer', transfer('t2', 40));
   t.same([refused.status, refused.body], [409, { status: 'insufficient', retries: 0 }]);
-  t.same((await call(base, 'GET', '/read')).body, { balances: { a: 6, b: 4 } });
+  t.same((await call(base, 'GET', '/read')).body, { balances: { a: 6, b: 4 }, versions: { a: 1, b: 1 } });
   t.same((await call(base, 'GET', '/audit?x=1')).body, { balances: { a: 6, b: 4 }, transfers: ['t1'] });
   t.same((await call(base, 'GET', '/health')).body, { status: 'up', node: 'n1' });
 });
@@ -192,7 +192,7 @@ t.test('an API node whose bank was set up through another learns the accounts fr
   const second = await serve(t, store);
   t.equal((await call(second, 'POST', '/transfer', transfer('t0'))).body.error, 'no accounts set up', 'before any setup: nothing to learn');
   await call(first, 'POST', '/setup', JSON.stringify({ accounts: { a: 10, b: 0 } }));
-  t.same((await call(second, 'POST', '/transfer', transfer('t1'))).body, { status: 'ok', retries: 0 });
+  t.same((await call(second, 'POST', '/transfer', transfer('t1'))).body, { status: 'ok', retries: 0, versions: { a: 1, b: 1 } });
   const unknown = await call(second, 'POST', '/transfer', JSON.stringify({ id: 't2', from: 'a', to: 'zz', amount: 1 }));
   t.same([unknown.status, unknown.body.status], [400, 'invalid'], 'and still refuses unknown accounts');
 });

@@ -345,6 +345,7 @@ t.test('segments', async (t) => {
       anomalies: {},
       transfers: { ok: 1, fail: 0, info: 0 },
       reads: { ok: 1, fail: 0, info: 0 },
+      realtime: { checked: 0, stale: 0 },
       indeterminate: { total: 0, applied: 0, notApplied: 0, unresolved: 0 },
     });
     t.equal(s.kill!.valid, false);

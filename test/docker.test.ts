@@ -77,6 +77,12 @@ if (engine) {
       t.same([latency.status, latency.verified], ['applied', true], 'latency applied and verified');
     }
     t.match(readFileSync(join(dir, 'report.md'), 'utf8'), /read mode serializable \(local, may be stale\)/, 'the last cell states its read mode');
+    // Linearizable reads (every cell but the last) go through the leader: none may be stale.
+    const verdicts = await cellVerdicts(dir);
+    const linearizable = Object.entries(verdicts).filter(([name]) => name !== 'isolate n1, serializable reads');
+    t.ok(linearizable.every(([, v]) => (v.realtime?.checked ?? 0) > 0), 'reads carry versions and are checked in every cell');
+    t.same(linearizable.filter(([, v]) => v.realtime?.stale).map(([name, v]) => `${name}: ${v.realtime!.stale}`), [], 'no stale read where reads are linearizable');
+    t.comment(`serializable reads on an isolated n1: ${JSON.stringify(verdicts['isolate n1, serializable reads']?.realtime)}`);
     t.same(await ours(), [], 'nothing bankrun-labelled is left');
   });
 

@@ -13,6 +13,8 @@ export interface ApiOutcome<T = unknown> {
   error?: string;
   /** Conflict retries the adapter reported for a transfer. */
   retries?: number;
+  /** Account versions after an ok transfer, where the adapter reports them. */
+  versions?: Record<string, number>;
 }
 
 export interface ApiClientOptions {
@@ -119,7 +121,8 @@ export class ApiClient {
 function classifyWrite(reply: Reply): ApiOutcome {
   const { status, body } = reply;
   const retries = typeof body?.retries === 'number' ? body.retries : undefined;
-  if (status === 200) return { type: 'ok', retries };
+  const versions = body?.versions && typeof body.versions === 'object' ? (body.versions as Record<string, number>) : undefined;
+  if (status === 200) return { type: 'ok', retries, ...(versions ? { versions } : {}) };
   if (status === 409) return { type: 'fail', error: 'insufficient', retries };
   if (status === 0) return { type: reply.unsent ? 'fail' : 'info', error: reply.error };
   // 400 invalid and 503 unavailable are definite; so is any other 4xx (refused before running).

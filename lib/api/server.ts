@@ -96,8 +96,8 @@ export function createApiServer(initialStore: BankStore, opts: ApiServerOptions)
           const a = errorAnswer(err);
           return { ...a, body: { ...a.body, retries: retriesOf(err) } };
         }
-        const { result, retries } = counted;
-        if (result === 'ok') return { status: 200, body: { status: 'ok', retries } };
+        const { result, retries, versions } = counted;
+        if (result === 'ok') return { status: 200, body: { status: 'ok', retries, ...(versions ? { versions } : {}) } };
         if (result === 'insufficient') return { status: 409, body: { status: 'insufficient', retries } };
         throw new Error(`store answered ${show(result)} to a transfer`);
       },
@@ -105,6 +105,8 @@ export function createApiServer(initialStore: BankStore, opts: ApiServerOptions)
     '/read': {
       method: 'GET',
       async handle() {
+        // A store that reports versions answers them with the balances, from the same snapshot.
+        if (store.readVersioned) return { status: 200, body: await storeCall(() => store.readVersioned!(), deadlineMs) };
         return { status: 200, body: { balances: await storeCall(() => store.read(), deadlineMs) } };
       },
     },

@@ -13,6 +13,7 @@ import type { Audit, Balances, Transfer } from '../store.ts';
 import type { Op } from '../history/op.ts';
 import { Findings, listSome } from './findings.ts';
 import { MalformedHistoryError } from './parse.ts';
+import { RealtimeReads } from './realtime.ts';
 import { type Resolution, Settlement } from './settlement.ts';
 import { SegmentTally } from './segments.ts';
 import type { AnomalyClass, AnomalyExample, CheckResult, OutcomeCounts, Segment } from './verdict.ts';
@@ -71,6 +72,7 @@ interface Pending {
 
 export class BankChecker {
   private readonly findings = new Findings();
+  private readonly realtime = new RealtimeReads();
   private readonly segments: SegmentTally;
   private readonly perAudit: boolean;
   private readonly pending = new Map<Op['process'], Pending>();
@@ -158,6 +160,7 @@ export class BankChecker {
       reads: { ...this.reads },
       audits: this.audits,
       indeterminate: { ...settlement.overall.indeterminate },
+      realtime: this.realtime.result(),
     };
     if (this.perAudit || this.segments.size > 0) {
       result.segments = this.segments.verdicts(settlement, this.epoch !== undefined);
@@ -167,6 +170,7 @@ export class BankChecker {
 
   private onSetup(op: Op): void {
     if (op.type !== 'ok') return;
+    this.realtime.reset();
     if (this.epoch) this.closed = this.closed.merged(this.settle(this.epoch));
     const initial = new Map<string, number>();
     let total = 0;
@@ -199,6 +203,7 @@ export class BankChecker {
     this.transfers[op.type]++;
     // Outcomes belong where the transfer started, like the findings about it.
     this.segments.countOutcome(this.segments.at(p?.index ?? op.index), 'transfers', op.type);
+    if (op.type === 'ok' && p?.id !== undefined) this.realtime.onTransferOk(op, p.id);
     const rec = p?.rec;
     if (!rec || rec.status !== PENDING) return;
     rec.status = STATUS[op.type];
@@ -215,7 +220,10 @@ export class BankChecker {
   }
 
   private onRead(op: Op): void {
-    if (op.type === 'invoke') return;
+    if (op.type === 'invoke') return this.realtime.onReadInvoke(op);
+    const stale = this.realtime.onReadDone(op);
+    // Counted in the cell the read completed in.
+    if (stale !== undefined) this.segments.countRealtime(this.segments.at(op.index), stale !== null);
     this.reads[op.type]++;
     this.segments.countOutcome(this.segments.at(op.index), 'reads', op.type);
     if (op.type !== 'ok') return;

@@ -63,6 +63,9 @@ function opProblem(raw: unknown): string | undefined {
     return `"time" must be a non-negative number of nanoseconds, got ${show(raw.time)}`;
   }
   if (raw.process === 'nemesis') return undefined;
+  if (raw.versions !== undefined && !(isObject(raw.versions) && Object.values(raw.versions).every(isCount))) {
+    return `"versions" must be an object of account → non-negative whole number, got ${show(raw.versions)}`;
+  }
   return valueProblem(raw.f, raw.type, raw.value);
 }
 

@@ -19,6 +19,8 @@ interface SegmentStats {
   anomalyCount: number;
   transfers: OutcomeCounts;
   reads: OutcomeCounts;
+  /** Reads checked for staleness, and those found stale (lib/check/realtime.ts). */
+  realtime: { checked: number; stale: number };
 }
 
 export class SegmentTally {
@@ -48,6 +50,7 @@ export class SegmentTally {
       anomalyCount: 0,
       transfers: { ok: 0, fail: 0, info: 0 },
       reads: { ok: 0, fail: 0, info: 0 },
+      realtime: { checked: 0, stale: 0 },
     });
   }
 
@@ -73,6 +76,13 @@ export class SegmentTally {
     s.anomalyCount++;
   }
 
+  countRealtime(segment: number, stale: boolean): void {
+    const s = this.list[segment];
+    if (!s) return;
+    s.realtime.checked++;
+    if (stale) s.realtime.stale++;
+  }
+
   countOutcome(segment: number, kind: 'transfers' | 'reads', outcome: Outcome): void {
     const s = this.list[segment];
     if (s) s[kind][outcome]++;
@@ -89,6 +99,7 @@ export class SegmentTally {
         anomalies: { ...s.anomalies },
         transfers: { ...s.transfers },
         reads: { ...s.reads },
+        realtime: { ...s.realtime },
         indeterminate: settled.indeterminate,
       };
     });

@@ -1,5 +1,6 @@
 // What the bank checker reports. Findings, not booleans: each anomaly class with its count and
 // its first, worst and last example.
+import type { RealtimeSummary } from './realtime.ts';
 
 export const ANOMALY_CLASSES = [
   'wrong-total',
@@ -57,6 +58,8 @@ export interface SegmentVerdict {
   anomalies: Partial<Record<AnomalyClass, number>>;
   transfers: OutcomeCounts;
   reads: OutcomeCounts;
+  /** Reads checked for staleness in the segment, and how many were stale. */
+  realtime?: { checked: number; stale: number };
   indeterminate: IndeterminateResolution;
 }
 
@@ -73,6 +76,8 @@ export interface CheckResult {
   indeterminate: IndeterminateResolution;
   /** Per named segment (a notebook's cells), when segments were given. */
   segments?: Record<string, SegmentVerdict>;
+  /** Realtime reads (strict serializability), beside the money verdict: lib/check/realtime.ts. */
+  realtime?: RealtimeSummary;
 }
 
 /** A named stretch of the history, from op index `fromIndex` to the next segment's start. */

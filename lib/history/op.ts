@@ -19,6 +19,11 @@ export interface Op {
   /** Conflict retries the adapter did for this operation (transfers). */
   retries?: number;
   /**
+   * On ok transfers and reads, where the adapter reports them: account versions (lib/store.ts
+   * Versions) after the transfer, or in the read's snapshot. The realtime-read check uses them.
+   */
+  versions?: Record<string, number>;
+  /**
    * Open loop, on invokes: when the operation was due (ns). Latency is measured from here, so a
    * stall that delays sending shows up in the figures (coordinated omission).
    */

@@ -43,6 +43,7 @@ export function renderMarkdown(run: RunReport, charts: CellCharts[], options: Ma
     summary(run, options),
     ...run.cells.map((c, i) => cellSection(c, i, charts.find((ch) => ch.cell === c.name))),
     anomalies(run),
+    realtimeReads(run.check),
     howToRead(run),
   ];
   return parts.join('\n\n') + '\n';
@@ -56,7 +57,7 @@ function header(run: RunReport): string {
 
 /** The one line a reader looks at first. */
 export function headline(check: CheckResult): string {
-  if (check.valid === true) return '✅ valid — no money created, lost or overspent';
+  if (check.valid === true) return `✅ valid — no money created, lost or overspent${staleNote(check)}`;
   if (check.valid === false) return `❌ invalid — ${anomalyList(countsOf(check)) || 'the checker found anomalies'}`;
   return `⚠️ unknown — ${check.reason ?? 'no audit settled the transfers'}`;
 }
@@ -105,14 +106,15 @@ function environment(run: RunReport): string {
 
 function summary(run: RunReport, options: MarkdownOptions): string {
   const rows = run.cells.map((c, i) => summaryRow(c, i));
-  const head = ['cell', 'ok transfers/s', 'p50', 'p99', 'p99.9', 'max', 'ok', 'insufficient', 'failed', 'indeterminate', 'indeterminate applied / not', 'retries', 'dropped', 'verdict'];
-  const align: ('l' | 'r')[] = ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
+  const head = ['cell', 'ok transfers/s', 'p50', 'p99', 'p99.9', 'max', 'ok', 'insufficient', 'failed', 'indeterminate', 'indeterminate applied / not', 'retries', 'dropped', 'stale reads', 'verdict'];
+  const align: ('l' | 'r')[] = ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
   const out = [
     '## Summary',
     'Latency: every transfer whatever its outcome, in ms from its intended start (open loop) or its send ' +
       '(closed loop); one that timed out counts at the timeout, a lower bound. ok / insufficient / failed / indeterminate: ' +
       'transfer counts (insufficient: refused for lack of funds, a correct answer; failed: certainly not applied, ' +
-      'e.g. the database was unreachable); applied / not: what the audit found for the indeterminate ones.',
+      'e.g. the database was unreachable); applied / not: what the audit found for the indeterminate ones; ' +
+      'stale reads: of the reads checked (see Realtime reads), those that missed an acknowledged transfer.',
     table(head, rows, align),
   ];
   if (options.summaryChart) out.push(image(`ok transfers/s per cell`, options.summaryChart));
@@ -137,6 +139,7 @@ function summaryRow(c: CellReport, i: number): string[] {
     indeterminate(v),
     count(c.metrics.retries),
     count(c.metrics.dropped),
+    v.realtime?.checked ? `${count(v.realtime.stale)} / ${count(v.realtime.checked)}` : '—',
     cellVerdict(v),
   ];
 }
@@ -220,6 +223,32 @@ function quantileRows(op: string, byOutcome: Record<Outcome, Quantiles>): string
 }
 
 // ---- anomalies
+
+/** Stale reads are not a money anomaly, but a reader of the headline must not miss them. */
+function staleNote(check: CheckResult): string {
+  const stale = check.realtime?.stale ?? 0;
+  return stale > 0 ? ` · ⚠️ ${plural(stale, 'stale read')} (see Realtime reads)` : '';
+}
+
+/** Strict serializability, beside the money verdict: lib/check/realtime.ts. */
+function realtimeReads(check: CheckResult): string {
+  const r = check.realtime;
+  const out = ['## Realtime reads'];
+  out.push('A read must not miss a transfer acknowledged before the read was invoked. That is strict ' +
+    'serializability: some engines and settings promise it (etcd\'s linearizable reads, a single ' +
+    'serializable primary), others do not (serializable or stale reads served locally, replicas), so it ' +
+    'is reported here, not among the money anomalies; the settings of each cell say what the engine promised.');
+  if (!r || r.checked === 0) {
+    out.push(r?.unchecked ? `Not checked: the adapter reports no account versions (${plural(r.unchecked, 'read')}).` : 'No reads to check.');
+    return out.join('\n\n');
+  }
+  const unchecked = r.unchecked ? ` (${plural(r.unchecked, 'more read')} carried no versions and ${r.unchecked === 1 ? 'was' : 'were'} not checked)` : '';
+  out.push(`Checked ${plural(r.checked, 'read')} against every transfer acknowledged before each${unchecked}: ` +
+    (r.stale === 0 ? '**no stale read**.' : `**${plural(r.stale, 'stale read')}**.`));
+  if (r.first) out.push(`First: index ${r.first.index} on ${r.first.node ?? '?'} — ${r.first.detail}`);
+  if (r.worst && r.worst.index !== r.first?.index) out.push(`Worst: index ${r.worst.index} on ${r.worst.node ?? '?'} — ${r.worst.detail}`);
+  return out.join('\n\n');
+}
 
 function anomalies(run: RunReport): string {
   const check = run.check;

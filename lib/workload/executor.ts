@@ -15,6 +15,7 @@ export interface ClassifiedOutcome {
   value?: unknown;
   error?: string;
   retries?: number;
+  versions?: Record<string, number>;
 }
 
 export interface ApiTarget {
@@ -62,11 +63,15 @@ export class OpExecutor {
     });
     const result = op.f === 'transfer' ? await target.transfer(op.value) : await target.read();
     const completedNs = nowNs();
+    // A read's versions come in its value; the history keeps them beside it, as a transfer's.
+    const read = op.f === 'read' && result.type === 'ok' ? (result.value as { balances: unknown; versions?: Record<string, number> }) : undefined;
+    const versions = result.versions ?? read?.versions;
     this.history.append({
       type: result.type, f: op.f, process, node: target.name, time: completedNs,
-      value: op.f === 'transfer' ? op.value : result.type === 'ok' ? result.value : null,
+      value: op.f === 'transfer' ? op.value : read ? { balances: read.balances } : null,
       ...(result.error === undefined ? {} : { error: result.error }),
       ...(result.retries ? { retries: result.retries } : {}),
+      ...(versions ? { versions } : {}),
     });
     const outcome = result.type === 'fail' && result.error === 'insufficient' ? 'insufficient' : result.type;
     this.metrics.record(op.f, outcome, intendedNs ?? invokedNs, completedNs);
