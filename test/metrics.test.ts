@@ -11,6 +11,7 @@ t.test('completions are counted in the second they finished, latency in the seco
   r.record('transfer', 'ok', 0.5 * S, 0.5 * S + 4 * MS);
   r.record('transfer', 'info', 2.2 * S, 4.2 * S);
   r.record('read', 'ok', 1.1 * S, 1.1 * S + 1 * MS);
+  for (const retries of [0, 3, 0]) r.recordRetries(retries);
   const m = r.summary(5 * S, 3);
   t.equal(m.perSecond.length, 5);
   t.same(m.perSecond[0]!.transfers, { ok: 2, insufficient: 0, fail: 0, info: 0 });
@@ -26,6 +27,7 @@ t.test('completions are counted in the second they finished, latency in the seco
   t.ok(m.allTransfers.maxUs >= 1_990_000, 'and its latency');
   t.equal(m.reads.ok.count, 1);
   t.equal(m.retries, 3);
+  t.same(m.retriesPerTransfer, { 0: 2, 3: 1 }, 'retries per transfer: a histogram of exact counts');
   t.ok(Math.abs(m.okPerSecond - 2 / 5) < 1e-9, 'ok per second over the whole cell');
 });
 

@@ -39,6 +39,8 @@ t.test('a notebook: the flag sets the run, a cell changes it, the report states 
   t.match(line('run settings'), /isolation serializable · synchronous_commit off \(acknowledged before the WAL flush\)/);
   t.match(line('read committed'), /isolation read committed · synchronous_commit off/);
   t.match(line('back to the run settings'), /isolation serializable/);
+  t.match(report, /Retries per transfer \(conflicts the adapter retried; [\d,]+ transfers reported a count\): 0 × [\d,]+/, 'each cell gives the retries per transfer');
+  t.match(report, /\| stale reads \|/, 'and the stale reads it checked');
   const params = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8')) as { settings: Record<string, string>; command: string; cells: { settings: Record<string, string> }[] };
   t.same(params.settings, { isolation: 'serializable', synchronousCommit: 'off' });
   t.same(params.cells.map((c) => c.settings.isolation), ['serializable', 'read-committed', 'serializable']);

@@ -17,6 +17,8 @@ export class CellRecorder {
   private readonly reads = mapOutcomes(() => newHistogram());
   private readonly seconds: SecondBucket[] = [];
   private dropped = 0;
+  /** Transfers by the conflict retries their adapter reported (retries → count). */
+  private readonly retryCounts = new Map<number, number>();
 
   /** @param startNs run time at which the cell's load started */
   constructor(private readonly startNs: number) {}
@@ -35,6 +37,11 @@ export class CellRecorder {
     const due = this.bucket(intendedNs);
     due.dueLatency ??= newSecondHistogram();
     recordUs(due.dueLatency, latencyUs);
+  }
+
+  /** The conflict retries one transfer took inside its adapter, where the API node reported them. */
+  recordRetries(retries: number): void {
+    this.retryCounts.set(retries, (this.retryCounts.get(retries) ?? 0) + 1);
   }
 
   /** Open loop: an operation that was due but not sent because too many were in flight. */
@@ -65,6 +72,7 @@ export class CellRecorder {
       reads: mapOutcomes((o) => quantiles(this.reads[o])),
       perSecond,
       retries,
+      retriesPerTransfer: Object.fromEntries([...this.retryCounts].sort(([a], [b]) => a - b).map(([k, v]) => [String(k), v])),
       dropped: this.dropped,
       okPerSecond: durationMs > 0 ? okCount / (durationMs / 1000) : 0,
     };

@@ -45,6 +45,8 @@ export interface CellMetrics {
   perSecond: SecondStats[];
   /** Conflict retries inside the adapters during the cell. */
   retries: number;
+  /** How many transfers took 0, 1, 2, … retries (keys are the retry counts), where reported. */
+  retriesPerTransfer?: Record<string, number>;
   /** Open loop only: operations not sent because the in-flight cap was reached. */
   dropped: number;
   /** Transfers acknowledged ok per second over the whole cell. */

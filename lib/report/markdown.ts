@@ -173,6 +173,8 @@ function cellSection(c: CellReport, i: number, charts: CellCharts | undefined): 
   const out = [`## ${cellHeading(c, i)}`, settingsLine(c), faultsTable(c.faults)];
   if (charts) out.push(image(`${c.name}: throughput`, charts.throughput), image(`${c.name}: latency`, charts.latency));
   out.push(latencyTable(c));
+  const retries = retriesLine(c);
+  if (retries) out.push(retries);
   return out.join('\n\n');
 }
 
@@ -203,6 +205,15 @@ export function faultStatus(f: FaultRecord): string {
   if (f.status === 'failed') return '⚠️ **failed** (not applied)';
   if (f.appliedAtMs === undefined) return 'applied, time not recorded';
   return f.verified ? 'applied, verified' : 'applied, **not verified**';
+}
+
+/** The distribution of conflict retries per transfer, as the adapters reported them. */
+function retriesLine(c: CellReport): string | undefined {
+  const dist = Object.entries(c.metrics.retriesPerTransfer ?? {});
+  if (dist.length === 0) return undefined;
+  const reported = dist.reduce((s, [, n]) => s + n, 0);
+  const parts = dist.map(([retries, n]) => `${retries} × ${count(n)}`);
+  return `Retries per transfer (conflicts the adapter retried; ${plural(reported, 'transfer')} reported a count): ${parts.join(' · ')}`;
 }
 
 function latencyTable(c: CellReport): string {

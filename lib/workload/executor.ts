@@ -75,6 +75,7 @@ export class OpExecutor {
     });
     const outcome = result.type === 'fail' && result.error === 'insufficient' ? 'insufficient' : result.type;
     this.metrics.record(op.f, outcome, intendedNs ?? invokedNs, completedNs);
+    if (op.f === 'transfer' && result.retries !== undefined) this.metrics.recordRetries(result.retries);
     this.retries += result.retries ?? 0;
     return result.type;
   }
