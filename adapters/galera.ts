@@ -33,6 +33,7 @@ import {
   type StoreFactory,
   type Transfer,
   type TransferResult,
+  type Versions,
 } from '../lib/store.ts';
 import { withDeadline } from '../lib/deadline.ts';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../lib/retry.ts';
@@ -45,22 +46,23 @@ const ID = 'VARCHAR(64) CHARACTER SET ascii COLLATE ascii_nopad_bin';
 
 export const SQL = {
   createDatabase: 'CREATE DATABASE IF NOT EXISTS bankrun',
-  createAccounts: `CREATE TABLE IF NOT EXISTS bankrun.accounts (id ${ID} PRIMARY KEY, balance BIGINT NOT NULL CHECK (balance >= 0)) ENGINE=InnoDB`,
+  // version: one more on every transfer that moves the account (lib/store.ts Versions).
+  createAccounts: `CREATE TABLE IF NOT EXISTS bankrun.accounts (id ${ID} PRIMARY KEY, balance BIGINT NOT NULL CHECK (balance >= 0), version BIGINT NOT NULL DEFAULT 0) ENGINE=InnoDB`,
   createLedger: `CREATE TABLE IF NOT EXISTS bankrun.ledger (id ${ID} PRIMARY KEY, src ${ID} NOT NULL, dst ${ID} NOT NULL, amount BIGINT NOT NULL) ENGINE=InnoDB`,
   clearLedger: 'DELETE FROM bankrun.ledger',
   /** ? ids */
   dropOtherAccounts: 'DELETE FROM bankrun.accounts WHERE id NOT IN (?)',
-  /** ? [[id, balance], …] */
-  upsertAccounts: 'INSERT INTO bankrun.accounts (id, balance) VALUES ? ON DUPLICATE KEY UPDATE balance = VALUES(balance)',
+  /** ? [[id, balance, 0], …] */
+  upsertAccounts: 'INSERT INTO bankrun.accounts (id, balance, version) VALUES ? ON DUPLICATE KEY UPDATE balance = VALUES(balance), version = 0',
   /** ? from, ? to — both rows locked in id order, so opposite transfers never deadlock. */
-  lockBoth: 'SELECT id, balance FROM bankrun.accounts WHERE id IN (?, ?) ORDER BY id FOR UPDATE',
-  readBoth: 'SELECT id, balance FROM bankrun.accounts WHERE id IN (?, ?)',
+  lockBoth: 'SELECT id, balance, version FROM bankrun.accounts WHERE id IN (?, ?) ORDER BY id FOR UPDATE',
+  readBoth: 'SELECT id, balance, version FROM bankrun.accounts WHERE id IN (?, ?)',
   /** ? id, from, to, amount */
   insertLedger: 'INSERT INTO bankrun.ledger (id, src, dst, amount) VALUES (?, ?, ?, ?)',
   /** ? from, new from balance, new to balance, from, to */
-  updateBoth: 'UPDATE bankrun.accounts SET balance = CASE id WHEN ? THEN ? ELSE ? END WHERE id IN (?, ?)',
+  updateBoth: 'UPDATE bankrun.accounts SET balance = CASE id WHEN ? THEN ? ELSE ? END, version = version + 1 WHERE id IN (?, ?)',
   /** Causal: the node first applies everything the cluster committed before (no stale read). */
-  read: 'SET STATEMENT wsrep_sync_wait = 1 FOR SELECT id, balance FROM bankrun.accounts',
+  read: 'SET STATEMENT wsrep_sync_wait = 1 FOR SELECT id, balance, version FROM bankrun.accounts',
   /** Next transaction only: a snapshot needs REPEATABLE READ, and SERIALIZABLE would lock. */
   auditIsolation: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ',
   /** After the node caught up with the cluster, as read does. */
@@ -231,7 +233,7 @@ export class GaleraBankStore implements CountingBankStore {
       await c.query('START TRANSACTION');
       await c.query(SQL.clearLedger);
       await c.query(SQL.dropOtherAccounts, [entries.map(([id]) => id)]);
-      await c.query(SQL.upsertAccounts, [entries.map(([id, b]) => [id, String(b)])]);
+      await c.query(SQL.upsertAccounts, [entries.map(([id, b]) => [id, String(b), 0])]);
       step.phase = 'commit';
       await c.query('COMMIT');
     }));
@@ -245,11 +247,18 @@ export class GaleraBankStore implements CountingBankStore {
     const invalid = invalidTransfer(t);
     if (invalid) throw new DefiniteError(`invalid transfer ${t.id}: ${invalid}`);
     const { value, retries } = await this.retrying((step) => this.transferOnce(t, step));
-    return { result: value, retries };
+    return { ...value, retries };
   }
 
   async read(): Promise<Balances> {
-    return this.reading(async (c) => toBalances(await rows(c, SQL.read)));
+    return (await this.readVersioned()).balances;
+  }
+
+  async readVersioned(): Promise<{ balances: Balances; versions: Versions }> {
+    return this.reading(async (c) => {
+      const found = await rows(c, SQL.read);
+      return { balances: toBalances(found), versions: Object.fromEntries(found.map((r) => [String(r.id), Number(r.version)])) };
+    });
   }
 
   /** One REPEATABLE READ snapshot, taken after the node caught up with the cluster. */
@@ -277,27 +286,30 @@ export class GaleraBankStore implements CountingBankStore {
   }
 
   /** One attempt, inside one transaction. */
-  private async transferOnce(t: Transfer, step: { phase: Phase }): Promise<TransferResult> {
+  private async transferOnce(t: Transfer, step: { phase: Phase }): Promise<{ result: TransferResult; versions?: Versions }> {
     try {
       return await this.session(step, async (c) => {
         await c.query('START TRANSACTION');
         const found = await rows(c, this.opts.forUpdate ? SQL.lockBoth : SQL.readBoth, [t.from, t.to]);
-        const balance = (id: string) => found.find((r) => r.id === id)?.balance;
-        const [from, to] = [balance(t.from), balance(t.to)];
+        const row = (id: string) => found.find((r) => r.id === id);
+        const [from, to] = [row(t.from)?.balance, row(t.to)?.balance];
         if (from === undefined || to === undefined) throw new DefiniteError(`unknown account in transfer ${t.id}`);
         if (Number(from) < t.amount) {
           await c.query('ROLLBACK');
-          return 'insufficient';
+          return { result: 'insufficient' as const };
         }
         await c.query(SQL.insertLedger, [t.id, t.from, t.to, String(t.amount)]);
         await c.query(SQL.updateBoth, [t.from, String(Number(from) - t.amount), String(Number(to) + t.amount), t.from, t.to]);
         step.phase = 'commit';
         await c.query('COMMIT');
-        return 'ok';
+        // Under row locks the versions read are current, so this commit left them one higher;
+        // without locks another transfer may have moved them meanwhile, so none are claimed.
+        if (!this.opts.forUpdate) return { result: 'ok' as const };
+        return { result: 'ok' as const, versions: { [t.from]: Number(row(t.from)!.version) + 1, [t.to]: Number(row(t.to)!.version) + 1 } };
       });
     } catch (err) {
       // The only INSERT of a transfer is the ledger row: a duplicate key is its id, already there.
-      if (serverError(err)?.errno === ER.DUPLICATE && step.phase === 'transaction') return this.alreadyApplied(t);
+      if (serverError(err)?.errno === ER.DUPLICATE && step.phase === 'transaction') return { result: await this.alreadyApplied(t) };
       throw err;
     }
   }

@@ -23,7 +23,7 @@ t.test('an API node process with the memory adapter, driven through ApiClient', 
   t.match(await client.transfer({ id: 't1', from: 'a', to: 'b', amount: 4 }), { type: 'ok', retries: 0 });
   t.match(await client.transfer({ id: 't2', from: 'a', to: 'b', amount: 40 }), { type: 'fail', error: 'insufficient' });
   t.match(await client.transfer({ id: 't3', from: 'a', to: 'a', amount: 1 }), { type: 'fail', error: /^invalid: / });
-  t.same(await client.read(), { type: 'ok', value: { balances: { a: 6, b: 4 } } });
+  t.same(await client.read(), { type: 'ok', value: { balances: { a: 6, b: 4 }, versions: { a: 1, b: 1 } } });
   t.same(await client.audit(), { type: 'ok', value: { balances: { a: 6, b: 4 }, transfers: ['t1'] } });
 
   await node.stop();
