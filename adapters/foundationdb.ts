@@ -3,17 +3,21 @@
 // dependency and loads libfdb_c when imported, so it is imported inside `create`: this module
 // (and its pure parts below) loads anywhere, and a missing library becomes one clear error.
 //
-// A transfer is ONE FoundationDB transaction: read the ledger key and both balances (one
-// snapshot; the reads add read-conflict ranges, so the commit is serializable), then write both
-// balances and the ledger key. The retry loop is doTransaction's (body, commit, onError), written
+// A transfer is ONE FoundationDB transaction: read the ledger key, both balances and both
+// versions (one snapshot; the reads add read-conflict ranges, so the commit is serializable),
+// then write both balances, both versions (old + 1) and the ledger key. The retry loop is doTransaction's (body, commit, onError), written
 // out so the adapter sees each error code: it counts the retries of every call and knows whether
 // an earlier attempt's commit may have applied. commit_unknown_result (1021) is retried by onError
 // and the client first commits a dummy transaction conflicting with the unknown one, so it can no
 // longer land: the next attempt reads the ledger key and answers 'ok' if it did apply (once).
 //
 // Keys are FDB tuples: ('bank', run, 'acct', id) → balance as a signed 64-bit little-endian
-// integer (the format of FDB's atomic add); ('bank', run, 'xfer', id) → tuple (from, to, amount).
-// The run element is always present ('' by default), so no run can overlap another.
+// integer (the format of FDB's atomic add); ('bank', run, 'ver', id) → the account's version
+// (lib/store.ts Versions), encoded the same way, 0 at setup and absent counting as 0 (data written
+// before versions existed); ('bank', run, 'xfer', id) → tuple (from, to, amount). The run element
+// is always present ('' by default), so no run can overlap another. transferCounted reports the
+// versions a transfer left only when this call applied it (not when the ledger says an earlier
+// attempt did); readVersioned reads balances and versions in one snapshot, and read uses it.
 //
 // Config keys (all strings): clusterFile (a path) or clusterFileContents (e.g.
 // "docker:docker@10.77.0.11:4500,10.77.0.12:4500,10.77.0.13:4500", written to a temp file); with
@@ -41,6 +45,7 @@ import {
   type StoreFactory,
   type Transfer,
   type TransferResult,
+  type Versions,
 } from '../lib/store.ts';
 import { defaultRetryPolicy } from '../lib/retry.ts';
 
@@ -143,7 +148,7 @@ async function loadClient(apiVersion: number): Promise<FdbModule> {
 
 // ---- keys and values -----------------------------------------------------------------------
 
-export type Kind = 'acct' | 'xfer';
+export type Kind = 'acct' | 'ver' | 'xfer';
 
 /** The tuple prefix of one run: every key of the bank starts with it. */
 export function keyspace(run: string): string[] {
@@ -173,6 +178,11 @@ export class Layout {
 
   ledgerKey(id: string): Buffer {
     return this.key('xfer', id);
+  }
+
+  /** The account's version counter (lib/store.ts Versions). */
+  versionKey(id: string): Buffer {
+    return this.key('ver', id);
   }
 
   /** All keys of one kind: the tuple range of ('bank', run, kind), bounds excluded. */
@@ -218,13 +228,18 @@ export function encodeAmount(n: number): Buffer {
   return b;
 }
 
-export function decodeAmount(value: Buffer): number {
-  if (value.length !== 8) throw new DefiniteError(`corrupt balance: ${value.length} bytes (${value.toString('hex')})`);
+export function decodeAmount(value: Buffer, what = 'balance'): number {
+  if (value.length !== 8) throw new DefiniteError(`corrupt ${what}: ${value.length} bytes (${value.toString('hex')})`);
   const n = value.readBigInt64LE();
   if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new DefiniteError(`balance ${n} is beyond the safe integer range`);
+    throw new DefiniteError(`${what} ${n} is beyond the safe integer range`);
   }
   return Number(n);
+}
+
+/** A version in the balances' encoding; a missing key (written before versions existed) is 0. */
+export function decodeVersion(value: Buffer | undefined): number {
+  return value === undefined ? 0 : decodeAmount(value, 'version');
 }
 
 /**
@@ -402,28 +417,40 @@ function describe(err: unknown): string {
 
 // ---- one transfer, on any transaction ------------------------------------------------------
 
+/** What one attempt did: versions only when it wrote the transfer (its commit may still fail). */
+export interface AttemptResult {
+  result: TransferResult;
+  versions?: Versions;
+}
+
 /**
- * One attempt of a transfer. The ledger key and both balances are read at once: one round trip,
- * one snapshot, so it is the same as reading the ledger first. Insufficient funds and a known id
- * return without writing (the commit of a read-only transaction sends nothing).
+ * One attempt of a transfer. The ledger key, both balances and both versions are read at once:
+ * one round trip, one snapshot, so it is the same as reading the ledger first. Insufficient funds
+ * and a known id return without writing (the commit of a read-only transaction sends nothing) and
+ * without versions: a known id was applied by an earlier attempt or call, not by this one.
  */
-export async function transferAttempt(tn: KvTxn, layout: Layout, t: Transfer, track?: CallTrack): Promise<TransferResult> {
-  const [entry, from, to] = await Promise.all([
+export async function transferAttempt(tn: KvTxn, layout: Layout, t: Transfer, track?: CallTrack): Promise<AttemptResult> {
+  const [entry, from, to, fromVer, toVer] = await Promise.all([
     tn.get(layout.ledgerKey(t.id)),
     tn.get(layout.accountKey(t.from)),
     tn.get(layout.accountKey(t.to)),
+    tn.get(layout.versionKey(t.from)),
+    tn.get(layout.versionKey(t.to)),
   ]);
   track?.ledgerSeen();
   const known = ledgerDecision(t, entry === undefined ? undefined : layout.decodeEntry(entry));
-  if (known) return known;
+  if (known) return { result: known };
   if (from === undefined || to === undefined) throw new DefiniteError(`unknown account in transfer ${t.id}`);
   const fromBalance = decodeAmount(from);
   const toBalance = decodeAmount(to);
-  if (fromBalance < t.amount) return 'insufficient';
+  if (fromBalance < t.amount) return { result: 'insufficient' };
+  const versions = { [t.from]: decodeVersion(fromVer) + 1, [t.to]: decodeVersion(toVer) + 1 };
   tn.set(layout.accountKey(t.from), encodeAmount(fromBalance - t.amount));
   tn.set(layout.accountKey(t.to), encodeAmount(toBalance + t.amount));
+  tn.set(layout.versionKey(t.from), encodeAmount(versions[t.from]!));
+  tn.set(layout.versionKey(t.to), encodeAmount(versions[t.to]!));
   tn.set(layout.ledgerKey(t.id), layout.encodeEntry(t));
-  return 'ok';
+  return { result: 'ok', versions };
 }
 
 // ---- config -------------------------------------------------------------------------------
@@ -497,7 +524,10 @@ export class FdbBankStore implements CountingBankStore {
     private readonly tempDir?: string,
   ) {}
 
-  /** One transaction: both ranges cleared, every account set. Blind writes: a retry is harmless. */
+  /**
+   * One transaction: the account, version and ledger ranges cleared, every account set with
+   * version 0. Blind writes: a retry is harmless.
+   */
   async setup(accounts: Balances): Promise<void> {
     const entries = Object.entries(accounts);
     for (const [id, b] of entries) {
@@ -507,11 +537,14 @@ export class FdbBankStore implements CountingBankStore {
     try {
       const tn = this.begin();
       await runAttempts(tn, track, async () => {
-        for (const kind of ['acct', 'xfer'] as const) {
+        for (const kind of ['acct', 'ver', 'xfer'] as const) {
           const { begin, end } = this.layout.range(kind);
           tn.clearRange(begin, end);
         }
-        for (const [id, b] of entries) tn.set(this.layout.accountKey(id), encodeAmount(b));
+        for (const [id, b] of entries) {
+          tn.set(this.layout.accountKey(id), encodeAmount(b));
+          tn.set(this.layout.versionKey(id), encodeAmount(0));
+        }
       });
     } catch (err) {
       throw classifyWrite(err, track);
@@ -528,8 +561,9 @@ export class FdbBankStore implements CountingBankStore {
     const track = new CallTrack();
     try {
       const tn = this.begin();
-      const result = await runAttempts(tn, track, () => transferAttempt(tn, this.layout, t, track));
-      return { result, retries: track.retries };
+      // The last attempt's versions: it committed, so this call applied the transfer.
+      const { result, versions } = await runAttempts(tn, track, () => transferAttempt(tn, this.layout, t, track));
+      return versions ? { result, retries: track.retries, versions } : { result, retries: track.retries };
     } catch (err) {
       throw withRetryCount(classifyWrite(err, track), track.retries);
     } finally {
@@ -537,9 +571,23 @@ export class FdbBankStore implements CountingBankStore {
     }
   }
 
-  /** One snapshot range read of the accounts: one read version. */
+  /** The balances of readVersioned: one snapshot. */
   async read(): Promise<Balances> {
-    return this.reading(this.opts.timeoutMs, async (tn) => this.balances(await tn.snapshot().getRangeAll(...this.bounds('acct'))));
+    return (await this.readVersioned()).balances;
+  }
+
+  /**
+   * Snapshot range reads of the accounts and their versions in one transaction: one read
+   * version. Every account gets a version; a missing version key counts as 0.
+   */
+  async readVersioned(): Promise<{ balances: Balances; versions: Versions }> {
+    return this.reading(this.opts.timeoutMs, async (tn) => {
+      const snap = tn.snapshot();
+      const [acct, ver] = await Promise.all([snap.getRangeAll(...this.bounds('acct')), snap.getRangeAll(...this.bounds('ver'))]);
+      const balances = this.balances(acct);
+      const stored = new Map(ver.map(([k, v]) => [this.layout.idOf('ver', k), decodeVersion(v)]));
+      return { balances, versions: Object.fromEntries(Object.keys(balances).map((id) => [id, stored.get(id) ?? 0])) };
+    });
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   classifyWrite,
   create,
   decodeAmount,
+  decodeVersion,
   encodeAmount,
   FDB_ERRORS,
   FdbBankStore,
@@ -25,6 +26,7 @@ import {
   runAttempts,
   transferAttempt,
   type FdbTxn,
+  type Kind,
   type KvTxn,
   type TupleCodec,
 } from '../adapters/foundationdb.ts';
@@ -168,17 +170,19 @@ t.test('no server: keys are FDB tuples that round-trip, sort by id and keep runs
   const layout = new Layout(codec, '');
   t.equal(hex(layout.accountKey('a0')), '0262616e6b00020002616363740002613000', "('bank', '', 'acct', 'a0'), as fdbcli would print it");
   t.same(codec.unpack(layout.ledgerKey('t-1')), ['bank', '', 'xfer', 't-1']);
+  t.same(codec.unpack(layout.versionKey('a0')), ['bank', '', 'ver', 'a0']);
 
   const ids = ['', 'a', 'a0', 'a1', 'a10', 'a2', 'b', 'nul\u0000inside', 'ü', 'x'.repeat(200)];
   for (const id of ids) {
     t.equal(layout.idOf('acct', layout.accountKey(id)), id, `account id ${JSON.stringify(id).slice(0, 20)} round-trips`);
     t.equal(layout.idOf('xfer', layout.ledgerKey(id)), id, `ledger id ${JSON.stringify(id).slice(0, 20)} round-trips`);
+    t.equal(layout.idOf('ver', layout.versionKey(id)), id, `version id ${JSON.stringify(id).slice(0, 20)} round-trips`);
   }
   const ascii = ['a', 'a0', 'a1', 'a10', 'a2', 'b'];
   const sorted = ascii.map((id) => layout.accountKey(id)).sort(Buffer.compare).map((k) => layout.idOf('acct', k));
   t.same(sorted, ascii, 'account keys sort as their ids');
 
-  const inRange = (l: Layout, kind: 'acct' | 'xfer', key: Buffer) => {
+  const inRange = (l: Layout, kind: Kind, key: Buffer) => {
     const { begin, end } = l.range(kind);
     return Buffer.compare(begin, key) <= 0 && Buffer.compare(key, end) < 0;
   };
@@ -188,6 +192,9 @@ t.test('no server: keys are FDB tuples that round-trip, sort by id and keep runs
     t.ok(inRange(layout, 'acct', layout.accountKey(id)), 'an account key is in the account range');
     t.notOk(inRange(layout, 'xfer', layout.accountKey(id)), 'and not in the ledger range');
     t.notOk(inRange(layout, 'acct', layout.ledgerKey(id)), 'a ledger key is not in the account range');
+    t.ok(inRange(layout, 'ver', layout.versionKey(id)), 'a version key is in the version range');
+    t.notOk(inRange(layout, 'acct', layout.versionKey(id)), 'and not in the account range');
+    t.notOk(inRange(layout, 'ver', layout.accountKey(id)), 'nor an account key in the version range');
     t.notOk(inRange(r1, 'acct', r10.accountKey(id)), 'run r10 is outside run r1');
     t.notOk(inRange(layout, 'acct', r1.accountKey(id)), 'a named run is outside the default one');
     t.notOk(inRange(r1, 'acct', layout.accountKey(id)), 'and the default run outside a named one');
@@ -209,6 +216,9 @@ t.test('no server: balances are signed 64-bit little-endian integers', async (t)
   const big = Buffer.alloc(8);
   big.writeBigInt64LE(2n ** 62n);
   t.throws(() => decodeAmount(big), DefiniteError, 'beyond the safe range');
+  t.equal(decodeVersion(undefined), 0, 'a missing version key (data from before versions) is version 0');
+  t.equal(decodeVersion(encodeAmount(7)), 7, 'versions use the balance encoding');
+  t.throws(() => decodeVersion(Buffer.from('07', 'hex')), /corrupt version/, 'a corrupt version is named as one');
 });
 
 t.test('no server: ledger entries round-trip; a corrupt one is a definite error', async (t) => {
@@ -291,10 +301,15 @@ t.test('no server: the error table classifies every code', async (t) => {
 
 // ---- the transfer body and the retry loop ---------------------------------------------------
 
-function seeded(balances: Record<string, number>, ledger: Record<string, { from: string; to: string; amount: number }> = {}) {
+function seeded(
+  balances: Record<string, number>,
+  ledger: Record<string, { from: string; to: string; amount: number }> = {},
+  versions: Record<string, number> = {},
+) {
   const cluster = new FakeCluster();
   const layout = new Layout(codec, '');
   for (const [id, b] of Object.entries(balances)) cluster.data.set(hex(layout.accountKey(id)), encodeAmount(b));
+  for (const [id, v] of Object.entries(versions)) cluster.data.set(hex(layout.versionKey(id)), encodeAmount(v));
   for (const [id, e] of Object.entries(ledger)) cluster.data.set(hex(layout.ledgerKey(id)), layout.encodeEntry(e));
   return { cluster, layout };
 }
@@ -304,12 +319,12 @@ t.test('no server: one transfer attempt on a fake transaction', async (t) => {
 
   let { cluster, layout } = seeded({ a0: 20, a1: 0 });
   let tn = new FakeTxn(cluster);
-  t.equal(await transferAttempt(tn, layout, tr), 'insufficient');
+  t.same(await transferAttempt(tn, layout, tr), { result: 'insufficient' }, 'no versions');
   t.equal(tn.sets.size, 0, 'insufficient funds write nothing');
 
-  ({ cluster, layout } = seeded({ a0: 100, a1: 0 }, { x1: { from: 'a0', to: 'a1', amount: 30 } }));
+  ({ cluster, layout } = seeded({ a0: 100, a1: 0 }, { x1: { from: 'a0', to: 'a1', amount: 30 } }, { a0: 1, a1: 1 }));
   tn = new FakeTxn(cluster);
-  t.equal(await transferAttempt(tn, layout, tr), 'ok', 'the ledger has this very transfer');
+  t.same(await transferAttempt(tn, layout, tr), { result: 'ok' }, 'the ledger has this very transfer: ok, without versions (applied before)');
   t.equal(tn.sets.size, 0, 'so nothing is written again');
 
   ({ cluster, layout } = seeded({ a0: 100, a1: 0 }, { x1: { from: 'a0', to: 'a1', amount: 31 } }));
@@ -322,19 +337,30 @@ t.test('no server: one transfer attempt on a fake transaction', async (t) => {
   await t.rejects(transferAttempt(tn, layout, tr), DefiniteError, 'unknown account');
   t.equal(tn.sets.size, 0);
 
-  ({ cluster, layout } = seeded({ a0: 100, a1: 5 }));
+  ({ cluster, layout } = seeded({ a0: 100, a1: 5 }, {}, { a0: 3, a1: 8 }));
   tn = new FakeTxn(cluster);
-  t.equal(await transferAttempt(tn, layout, tr), 'ok');
+  t.same(await transferAttempt(tn, layout, tr), { result: 'ok', versions: { a0: 4, a1: 9 } }, 'applied: the new versions');
   t.same(
     new Map([...tn.sets].map(([k, v]) => [k, v.toString('hex')])),
     new Map([
       [hex(layout.accountKey('a0')), hex(encodeAmount(70))],
       [hex(layout.accountKey('a1')), hex(encodeAmount(35))],
+      [hex(layout.versionKey('a0')), hex(encodeAmount(4))],
+      [hex(layout.versionKey('a1')), hex(encodeAmount(9))],
       [hex(layout.ledgerKey('x1')), hex(layout.encodeEntry(tr))],
     ]),
-    'both balances and the ledger key',
+    'both balances, both versions (old + 1) and the ledger key',
   );
-  t.same(tn.reads, new Set([hex(layout.ledgerKey('x1')), hex(layout.accountKey('a0')), hex(layout.accountKey('a1'))]), 'all three reads are conflict reads');
+  t.same(
+    tn.reads,
+    new Set([hex(layout.ledgerKey('x1')), ...['a0', 'a1'].flatMap((id) => [hex(layout.accountKey(id)), hex(layout.versionKey(id))])]),
+    'all five reads are conflict reads',
+  );
+
+  ({ cluster, layout } = seeded({ a0: 100, a1: 5 }));
+  tn = new FakeTxn(cluster);
+  t.same(await transferAttempt(tn, layout, tr), { result: 'ok', versions: { a0: 1, a1: 1 } }, 'no version keys (data from before versions): 0, so 1 after');
+  t.equal(decodeAmount(tn.sets.get(hex(layout.versionKey('a0')))!), 1, 'and written');
 });
 
 /** One transfer through the retry loop on the fake cluster: its outcome, retries and final error. */
@@ -342,10 +368,10 @@ async function run(cluster: FakeCluster, layout: Layout, tr: Transfer) {
   const track = new CallTrack();
   const tn = new FakeTxn(cluster);
   try {
-    const result = await runAttempts(tn, track, () => transferAttempt(tn, layout, tr, track));
-    return { outcome: result as string, retries: track.retries, error: undefined as unknown };
+    const { result, versions } = await runAttempts(tn, track, () => transferAttempt(tn, layout, tr, track));
+    return { outcome: result as string, retries: track.retries, versions, error: undefined as unknown };
   } catch (err) {
-    return { outcome: classifyWrite(err, track).kind as string, retries: track.retries, error: err };
+    return { outcome: classifyWrite(err, track).kind as string, retries: track.retries, versions: undefined, error: err };
   }
 }
 
@@ -356,6 +382,7 @@ t.test('no server: commit_unknown_result is retried and answered from the ledger
   cluster.commitFaults.push({ code: 1021, apply: true });
   let r = await run(cluster, layout, tr);
   t.same([r.outcome, r.retries], ['ok', 1], 'it did land: the retry finds the ledger key');
+  t.equal(r.versions, undefined, 'so no versions: the ledger, not this attempt, says it applied');
   t.equal(cluster.commits, 1, 'applied once, not twice');
   t.equal(decodeAmount(cluster.data.get(hex(layout.accountKey('a0')))!), 90);
 
@@ -363,11 +390,12 @@ t.test('no server: commit_unknown_result is retried and answered from the ledger
   cluster.commitFaults.push({ code: 1021, apply: false });
   r = await run(cluster, layout, tr);
   t.same([r.outcome, r.retries], ['ok', 1], 'it did not land: the retry applies it');
+  t.same(r.versions, { a0: 1, a1: 1 }, 'with the versions it left');
   t.equal(cluster.commits, 1);
 
   ({ cluster, layout } = seeded({ a0: 100, a1: 0 }));
   cluster.commitFaults.push({ code: 1021, apply: false });
-  cluster.readFaults.push(0, 0, 0, 1031); // the retry times out before it reads the ledger
+  cluster.readFaults.push(0, 0, 0, 0, 0, 1031); // the retry times out before it reads the ledger
   r = await run(cluster, layout, tr);
   t.same([r.outcome, fdbCode(r.error)], ['indeterminate', 1031], '1021, then no ledger read: nobody knows whether it landed');
 
@@ -418,7 +446,7 @@ t.test('no server: retries are counted per call and in total, and reach the erro
   await s.setup(accounts(2, 100));
   cluster.commitFaults.push({ code: 1020, apply: false }, { code: 1021, apply: true });
   t.same(await s.transferCounted({ id: 'c1', from: 'a0', to: 'a1', amount: 5 }), { result: 'ok', retries: 2 });
-  cluster.readFaults.push(1007, 0, 0, 1031); // three reads per attempt
+  cluster.readFaults.push(1007, 0, 0, 0, 0, 1031); // five reads per attempt
   const err = await s.transferCounted({ id: 'c2', from: 'a0', to: 'a1', amount: 5 }).catch((e) => e);
   t.type(err, DefiniteError, 'transaction_too_old, then a timeout while reading');
   t.equal(retriesOf(err), 1, 'the error carries its retries');
@@ -427,6 +455,39 @@ t.test('no server: retries are counted per call and in total, and reach the erro
   await s.close();
   t.equal(await outcomeOf(s.read()), 'definite', 'a closed store refuses definitely');
   t.equal(await outcomeOf(s.transfer({ id: 'c3', from: 'a0', to: 'a1', amount: 1 })), 'definite');
+});
+
+t.test('no server: per-account versions for the realtime-read check', async (t) => {
+  const cluster = new FakeCluster();
+  const s = fakeStore(cluster);
+  const layout = new Layout(codec, '');
+  await s.setup({ a: 100, b: 0, c: 0 });
+  t.same(await s.readVersioned(), { balances: { a: 100, b: 0, c: 0 }, versions: { a: 0, b: 0, c: 0 } }, 'setup: every account at version 0');
+
+  t.same(await s.transferCounted({ id: 'v1', from: 'a', to: 'b', amount: 10 }), { result: 'ok', retries: 0, versions: { a: 1, b: 1 } }, 'applied: with the versions it left');
+  t.same(await s.transferCounted({ id: 'v1', from: 'a', to: 'b', amount: 10 }), { result: 'ok', retries: 0 }, 'sent again: ok, and no versions (applied before)');
+  t.same(await s.transferCounted({ id: 'v2', from: 'b', to: 'c', amount: 1000 }), { result: 'insufficient', retries: 0 }, 'insufficient: no versions');
+  t.same(await s.transferCounted({ id: 'v3', from: 'b', to: 'c', amount: 4 }), { result: 'ok', retries: 0, versions: { b: 2, c: 1 } });
+  t.same(await s.readVersioned(), { balances: { a: 90, b: 6, c: 4 }, versions: { a: 1, b: 2, c: 1 } }, 'one snapshot: balances and versions agree with the transfers');
+  t.same(await s.read(), { a: 90, b: 6, c: 4 }, 'read gives the same balances');
+
+  cluster.commitFaults.push({ code: 1021, apply: true });
+  t.same(await s.transferCounted({ id: 'v4', from: 'a', to: 'c', amount: 1 }), { result: 'ok', retries: 1 }, 'landed, answer lost, found in the ledger: no versions');
+  t.same((await s.readVersioned()).versions, { a: 2, b: 2, c: 2 }, 'but its versions are in the store');
+
+  // Data from before versions existed: a missing version key counts as 0.
+  cluster.data.delete(hex(layout.versionKey('c')));
+  t.same((await s.readVersioned()).versions, { a: 2, b: 2, c: 0 }, 'a missing version key reads as 0');
+  t.same((await s.transferCounted({ id: 'v5', from: 'a', to: 'c', amount: 1 })).versions, { a: 3, c: 1 }, 'and a transfer writes 1');
+
+  await s.setup({ a: 100, b: 0, c: 0 });
+  t.same(await s.readVersioned(), { balances: { a: 100, b: 0, c: 0 }, versions: { a: 0, b: 0, c: 0 } }, 'setup resets the versions');
+  await s.setup({ a: 100, b: 0, c: 0 });
+  t.same(await s.readVersioned(), { balances: { a: 100, b: 0, c: 0 }, versions: { a: 0, b: 0, c: 0 } }, 'and is idempotent');
+  await s.setup({ x: 5 });
+  t.same(await s.readVersioned(), { balances: { x: 5 }, versions: { x: 0 } }, "a new bank keeps no old account's version");
+  t.same(cluster.range(...Object.values(layout.range('ver')) as [Buffer, Buffer]).length, 1, 'one version key left');
+  t.same((await s.audit()).transfers, [], 'audit unchanged: the ledger only');
 });
 
 t.test('no server: runs are kept apart', async (t) => {
