@@ -3,10 +3,15 @@
 // endpoints the cluster advertises.
 //
 // A transfer is ONE serializable read-write transaction in two round trips: the first query
-// begins it and reads the ledger row for the id and both balances; the second UPSERTs both
-// balances and the ledger row and commits (commit_tx on that same request). YDB's locks are
-// optimistic: if anything read changed before the commit, the commit answers ABORTED and
-// nothing was applied.
+// begins it and reads the ledger row for the id and both balances with their versions; the second
+// UPSERTs both balances with their versions one higher, and the ledger row, and commits (commit_tx
+// on that same request). YDB's locks are optimistic: if anything read changed before the commit,
+// the commit answers ABORTED and nothing was applied.
+//
+// Versions (lib/store.ts Versions): each account row has a `version Int64` column, 0 after setup,
+// one more on every transfer that moves it. transferCounted reports both accounts' new versions
+// for a transfer applied by that very call (not when the ledger shows an earlier attempt applied
+// it); readVersioned() reads balances and versions in one query, in the readMode's transaction.
 //
 // Retries are this adapter's own, counted per call (CountingBankStore) and bounded by
 // lib/retry.ts. The SDK's helpers (sql.begin, Query) retry inside with no count and no budget
@@ -22,7 +27,7 @@
 //                   grpc://host:2136?database=/Root/testdb also works)
 //   timeoutMs       deadline of every call (default 4000); ping uses at most 2000
 //   setupTimeoutMs  deadline of setup (default 60000)
-//   readMode        how read() reads (default serializable):
+//   readMode        how read() and readVersioned() read (default serializable):
 //                     serializable  serializable read-write transaction: the read takes its place
 //                                   in YDB's serializable order; a concurrent write may abort it
 //                                   (retried here)
@@ -58,6 +63,7 @@ import {
   type StoreFactory,
   type Transfer,
   type TransferResult,
+  type Versions,
 } from '../lib/store.ts';
 import { withDeadline } from '../lib/deadline.ts';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../lib/retry.ts';
@@ -263,7 +269,7 @@ export function yqlFor(run: string) {
   const accounts = String(identifier(names.accounts));
   const ledger = String(identifier(names.ledger));
   return {
-    createAccounts: `CREATE TABLE IF NOT EXISTS ${accounts} (id Utf8, balance Int64, PRIMARY KEY (id));`,
+    createAccounts: `CREATE TABLE IF NOT EXISTS ${accounts} (id Utf8, balance Int64, version Int64, PRIMARY KEY (id));`,
     createLedger: `CREATE TABLE IF NOT EXISTS ${ledger} (id Utf8, src Utf8, dst Utf8, amount Int64, PRIMARY KEY (id));`,
     ledgerChunk: `SELECT id FROM ${ledger} LIMIT ${LEDGER_CHUNK};`,
     deleteLedger: [
@@ -272,17 +278,17 @@ export function yqlFor(run: string) {
     ].join('\n'),
     resetAccounts: [
       'DECLARE $ids AS List<Utf8>;',
-      'DECLARE $accounts AS List<Struct<balance:Int64,id:Utf8>>;',
+      'DECLARE $accounts AS List<Struct<balance:Int64,id:Utf8,version:Int64>>;',
       `DELETE FROM ${accounts} WHERE id NOT IN $ids;`,
-      `UPSERT INTO ${accounts} SELECT id, balance FROM AS_TABLE($accounts);`,
+      `UPSERT INTO ${accounts} SELECT id, balance, version FROM AS_TABLE($accounts);`,
     ].join('\n'),
-    /** Result set 0: the ledger row for $id (0 or 1); result set 1: the two accounts. */
+    /** Result set 0: the ledger row for $id (0 or 1); result set 1: the two accounts, with versions. */
     transferRead: [
       'DECLARE $id AS Utf8;',
       'DECLARE $src AS Utf8;',
       'DECLARE $dst AS Utf8;',
       `SELECT src, dst, amount FROM ${ledger} WHERE id = $id;`,
-      `SELECT id, balance FROM ${accounts} WHERE id IN ($src, $dst);`,
+      `SELECT id, balance, version FROM ${accounts} WHERE id IN ($src, $dst);`,
     ].join('\n'),
     // UPSERT, not INSERT, for the ledger row: the read above decided, and a broken isolation
     // guarantee should show in the audit rather than be masked by a duplicate-key error.
@@ -293,10 +299,13 @@ export function yqlFor(run: string) {
       'DECLARE $amount AS Int64;',
       'DECLARE $src_balance AS Int64;',
       'DECLARE $dst_balance AS Int64;',
-      `UPSERT INTO ${accounts} (id, balance) VALUES ($src, $src_balance), ($dst, $dst_balance);`,
+      'DECLARE $src_version AS Int64;',
+      'DECLARE $dst_version AS Int64;',
+      `UPSERT INTO ${accounts} (id, balance, version) VALUES ($src, $src_balance, $src_version), ($dst, $dst_balance, $dst_version);`,
       `UPSERT INTO ${ledger} (id, src, dst, amount) VALUES ($id, $src, $dst, $amount);`,
     ].join('\n'),
-    read: `SELECT id, balance FROM ${accounts};`,
+    /** Balances and versions (readVersioned; read() uses it too). */
+    read: `SELECT id, balance, version FROM ${accounts};`,
     /** Result set 0: balances; result set 1: ledger ids. */
     audit: [`SELECT id, balance FROM ${accounts};`, `SELECT id FROM ${ledger};`].join('\n'),
     ping: 'SELECT 1 AS one;',
@@ -310,7 +319,8 @@ export function transferReadParams(t: Transfer): Params {
   return { $id: new Utf8(t.id), $src: new Utf8(t.from), $dst: new Utf8(t.to) };
 }
 
-export function transferWriteParams(t: Transfer, plan: { from: bigint; to: bigint }): Params {
+/** `plan`: both new balances; `versions`: both new versions (one more than read). */
+export function transferWriteParams(t: Transfer, plan: { from: bigint; to: bigint }, versions: { from: bigint; to: bigint }): Params {
   return {
     $id: new Utf8(t.id),
     $src: new Utf8(t.from),
@@ -318,6 +328,8 @@ export function transferWriteParams(t: Transfer, plan: { from: bigint; to: bigin
     $amount: int64(t.amount),
     $src_balance: int64(plan.from),
     $dst_balance: int64(plan.to),
+    $src_version: int64(versions.from),
+    $dst_version: int64(versions.to),
   };
 }
 
@@ -331,7 +343,7 @@ export function resetAccountsParams(accounts: Balances): Params {
   if (entries.length === 0) throw new RangeError('no accounts');
   return {
     $ids: new List(...entries.map(([id]) => new Utf8(id))),
-    $accounts: new List(...entries.map(([id, b]) => new Struct({ id: new Utf8(id), balance: int64(b) }))),
+    $accounts: new List(...entries.map(([id, b]) => new Struct({ id: new Utf8(id), balance: int64(b), version: int64(0) }))),
   };
 }
 
@@ -379,6 +391,22 @@ export function balanceMapOf(rows: Row[]): Map<string, bigint> {
 
 export function balancesOf(rows: Row[]): Balances {
   return Object.fromEntries(rows.map((r) => [textOf(r.id, 'account id'), numberOf(r.balance, `balance of ${show(r.id)}`)]));
+}
+
+export function versionMapOf(rows: Row[]): Map<string, bigint> {
+  return new Map(rows.map((r) => [textOf(r.id, 'account id'), bigintOf(r.version, `version of ${show(r.id)}`)]));
+}
+
+export function versionsOf(rows: Row[]): Versions {
+  return Object.fromEntries(rows.map((r) => [textOf(r.id, 'account id'), numberOf(r.version, `version of ${show(r.id)}`)]));
+}
+
+/** Both accounts' versions after the transfer: one more than read (planTransfer checked both exist). */
+export function nextVersions(t: Transfer, versions: ReadonlyMap<string, bigint>): { from: bigint; to: bigint } {
+  const from = versions.get(t.from);
+  const to = versions.get(t.to);
+  if (from === undefined || to === undefined) throw new DefiniteError(`unknown account in transfer ${t.id}`);
+  return { from: from + 1n, to: to + 1n };
 }
 
 // ---- query results ------------------------------------------------------------------------
@@ -603,7 +631,8 @@ export class YdbBankStore implements CountingBankStore {
   /**
    * Creates both tables (IF NOT EXISTS), empties the ledger in chunks (one DELETE of a large
    * ledger can exceed YDB's per-transaction limits), then in one transaction removes accounts
-   * not given and upserts the given ones. Every step is idempotent, so steps are retried.
+   * not given and upserts the given ones at version 0. Every step is idempotent, so steps are
+   * retried.
    */
   async setup(accounts: Balances): Promise<void> {
     const entries = Object.entries(accounts);
@@ -657,10 +686,10 @@ export class YdbBankStore implements CountingBankStore {
     return this.run(ms, async (call) => {
       try {
         const { value } = await this.retrying(call, () => this.transferOnce(t, call));
-        if (value === 'insufficient' && call.uncertain) {
+        if (value.result === 'insufficient' && call.uncertain) {
           throw new IndeterminateError(`transfer ${t.id}: insufficient now, but an earlier attempt's commit has an unknown outcome`);
         }
-        return { result: value, retries: call.retries };
+        return value.versions ? { result: value.result, retries: call.retries, versions: value.versions } : { result: value.result, retries: call.retries };
       } catch (err) {
         throw withRetryCount(this.transferError(t, err, call), call.retries);
       }
@@ -671,14 +700,19 @@ export class YdbBankStore implements CountingBankStore {
     );
   }
 
-  /** One query, in the transaction mode of the `readMode` setting. */
   async read(): Promise<Balances> {
+    return (await this.readVersioned()).balances;
+  }
+
+  /** Balances and versions from one query, in the transaction mode of the `readMode` setting. */
+  async readVersioned(): Promise<{ balances: Balances; versions: Versions }> {
     const ms = this.opts.timeoutMs;
     return this.run(ms, async (call) => {
       try {
         const { value } = await this.retrying(call, () => this.attempt(call, async (s) => {
           const r = await this.execute(s, this.yql.read, {}, beginTx(READ_MODES[this.opts.reads], true), call.signal);
-          return balancesOf(r.sets[0] ?? []);
+          const rows = r.sets[0] ?? [];
+          return { balances: balancesOf(rows), versions: versionsOf(rows) };
         }));
         return value;
       } catch (err) {
@@ -731,22 +765,28 @@ export class YdbBankStore implements CountingBankStore {
   }
 
   /**
-   * One attempt: begin + read (ledger row, then both balances), decide, then write + commit.
-   * The ledger row is read in the same serializable transaction as the balances, so it answers
-   * for every earlier attempt of this call whose commit outcome was unknown.
+   * One attempt: begin + read (ledger row, then both balances and versions), decide, then write
+   * + commit. The ledger row is read in the same serializable transaction as the balances, so it
+   * answers for every earlier attempt of this call whose commit outcome was unknown. Versions
+   * come back only when this attempt's commit applied the transfer.
    */
-  private transferOnce(t: Transfer, call: Call): Promise<TransferResult> {
+  private transferOnce(t: Transfer, call: Call): Promise<{ result: TransferResult; versions?: Versions }> {
     return this.attempt(call, async (s, at) => {
       const read = await this.execute(s, this.yql.transferRead, transferReadParams(t), beginTx('serializableReadWrite', false), call.signal);
       if (!read.txId) throw new Error('no transaction id in the answer to a query that began one');
-      const plan = planTransfer(t, ledgerEntryOf(read.sets[0] ?? []), balanceMapOf(read.sets[1] ?? []));
+      const rows = read.sets[1] ?? [];
+      const plan = planTransfer(t, ledgerEntryOf(read.sets[0] ?? []), balanceMapOf(rows));
       if (plan.kind !== 'apply') {
         await this.rollback(s, read.txId);
-        return plan.kind === 'applied' ? 'ok' : 'insufficient';
+        return { result: plan.kind === 'applied' ? 'ok' : 'insufficient' };
       }
+      const next = nextVersions(t, versionMapOf(rows));
+      // Converted before the commit: nothing can fail after it but the commit itself.
+      const versions: Versions = { [t.from]: numberOf(next.from, `version of ${t.from}`), [t.to]: numberOf(next.to, `version of ${t.to}`) };
+      const params = transferWriteParams(t, plan, next);
       at('commit');
-      await this.execute(s, this.yql.transferWrite, transferWriteParams(t, plan), { txSelector: { case: 'txId', value: read.txId }, commitTx: true }, call.signal);
-      return 'ok';
+      await this.execute(s, this.yql.transferWrite, params, { txSelector: { case: 'txId', value: read.txId }, commitTx: true }, call.signal);
+      return { result: 'ok', versions };
     });
   }
 

@@ -147,7 +147,7 @@ t.test('no server: every YQL statement declares exactly the parameters it uses, 
     deleteLedger: deleteLedgerParams(['x', 'y']),
     resetAccounts: resetAccountsParams({ a: 1, b: 2 }),
     transferRead: transferReadParams(tr),
-    transferWrite: transferWriteParams(tr, { from: 0n, to: 2n }),
+    transferWrite: transferWriteParams(tr, { from: 0n, to: 2n }, { from: 1n, to: 1n }),
     read: {},
     audit: {},
     ping: {},
@@ -165,7 +165,14 @@ t.test('no server: every YQL statement declares exactly the parameters it uses, 
   t.match(yqlFor('r1').transferWrite, '`r1_ledger`');
   t.notMatch(yqlFor('').read, 'r1');
   t.throws(() => deleteLedgerParams([]), RangeError, 'an empty list has no element type');
-  t.throws(() => transferWriteParams(tr, { from: INT64_MAX + 1n, to: 0n }), RangeError, 'a balance beyond Int64 is never sent');
+  t.throws(() => transferWriteParams(tr, { from: INT64_MAX + 1n, to: 0n }, { from: 1n, to: 1n }), RangeError, 'a balance beyond Int64 is never sent');
+  t.throws(() => transferWriteParams(tr, { from: 0n, to: 0n }, { from: 1n, to: INT64_MAX + 1n }), RangeError, 'nor a version');
+  t.match(yql.createAccounts, /version Int64/, 'accounts carry a version column');
+  t.match(yql.transferRead, /SELECT id, balance, version FROM/, 'a transfer reads the versions with the balances');
+  t.match(yql.transferWrite, /\(id, balance, version\) VALUES \(\$src, \$src_balance, \$src_version\), \(\$dst, \$dst_balance, \$dst_version\)/, 'and writes them in the statement that writes the balances');
+  t.match(yql.read, /SELECT id, balance, version FROM/, 'a read gives versions from the same query');
+  const reset = resetAccountsParams({ a: 1, b: 2 }).$accounts!;
+  t.same(toJs(fromYdb(reset.encode(), reset.type.encode())), [{ balance: 1n, id: 'a', version: 0n }, { balance: 2n, id: 'b', version: 0n }], 'setup writes version 0');
 });
 
 t.test('no server: config', async (t) => {
@@ -235,6 +242,8 @@ interface Request {
 
 class FakeYdb {
   readonly accounts = new Map<string, bigint>();
+  /** The accounts' `version` column (not the lock versions below). */
+  readonly accountVersions = new Map<string, bigint>();
   readonly ledger = new Map<string, LedgerRow>();
   /** Optimistic locks: a version per key; a commit fails if anything it read has moved. */
   private readonly versions = new Map<string, number>();
@@ -360,8 +369,16 @@ class FakeYdb {
         return [];
       case y.resetAccounts: {
         const keep = new Set(p.$ids as string[]);
-        for (const id of [...this.accounts.keys()]) if (!keep.has(id)) this.accounts.delete(id);
-        for (const { id, balance } of p.$accounts as { id: string; balance: bigint }[]) this.accounts.set(id, balance);
+        for (const id of [...this.accounts.keys()]) {
+          if (!keep.has(id)) {
+            this.accounts.delete(id);
+            this.accountVersions.delete(id);
+          }
+        }
+        for (const { id, balance, version } of p.$accounts as { id: string; balance: bigint; version: bigint }[]) {
+          this.accounts.set(id, balance);
+          this.accountVersions.set(id, version);
+        }
         return [];
       }
       case y.transferRead: {
@@ -371,7 +388,7 @@ class FakeYdb {
         const accts = [src!, dst!].filter((a) => this.accounts.has(a));
         return [
           rows([['src', str], ['dst', str], ['amount', i64]], entry ? [[entry.src, entry.dst, entry.amount]] : []),
-          rows([['id', str], ['balance', i64]], accts.map((a) => [a, this.accounts.get(a)!])),
+          rows([['id', str], ['balance', i64], ['version', i64]], accts.map((a) => [a, this.accounts.get(a)!, this.accountVersions.get(a)!])),
         ];
       }
       case y.transferWrite: {
@@ -379,12 +396,14 @@ class FakeYdb {
         for (const [key, v] of reads) if ((this.versions.get(key) ?? 0) !== v) throw new YDBError(S.ABORTED, []);
         this.accounts.set(src!, p.$src_balance as bigint);
         this.accounts.set(dst!, p.$dst_balance as bigint);
+        this.accountVersions.set(src!, p.$src_version as bigint);
+        this.accountVersions.set(dst!, p.$dst_version as bigint);
         this.ledger.set(id!, { src: src!, dst: dst!, amount: p.$amount as bigint });
         [`l:${id}`, `a:${src}`, `a:${dst}`].forEach(bump);
         return [];
       }
       case y.read:
-        return [rows([['id', str], ['balance', i64]], [...this.accounts].map(([a, b]) => [a, b]))];
+        return [rows([['id', str], ['balance', i64], ['version', i64]], [...this.accounts].map(([a, b]) => [a, b, this.accountVersions.get(a)!]))];
       case y.audit:
         return [
           rows([['id', str], ['balance', i64]], [...this.accounts].map(([a, b]) => [a, b])),
@@ -431,7 +450,8 @@ t.test('no server: against a fake Query service on loopback', async (t) => {
       await s.setup({ a: 1 });
       fake.modes.length = 0;
       t.same(await s.read(), { a: 1 });
-      t.same(fake.modes, [mode], `reads=${reads}`);
+      t.same(await s.readVersioned(), { balances: { a: 1 }, versions: { a: 0 } });
+      t.same(fake.modes, [mode, mode], `reads=${reads}: read and readVersioned`);
     }
     const s = await open({ reads: 'stale' });
     fake.modes.length = 0;
@@ -455,14 +475,31 @@ t.test('no server: against a fake Query service on loopback', async (t) => {
     t.equal(fake.sessionsCreated, before + 1, 'a new session after the old one ended');
   });
 
+  t.test('versions: one more per applied transfer, reported once, read with the balances, reset by setup', async (t) => {
+    const s = await open();
+    await s.setup({ a: 100, b: 0, c: 5 });
+    t.same(await s.readVersioned(), { balances: { a: 100, b: 0, c: 5 }, versions: { a: 0, b: 0, c: 0 } }, 'setup: every account at version 0');
+    t.same(await s.transferCounted({ id: 'v-1', from: 'a', to: 'b', amount: 10 }), { result: 'ok', retries: 0, versions: { a: 1, b: 1 } }, 'applied: with the versions it left');
+    t.same(await s.transferCounted({ id: 'v-1', from: 'a', to: 'b', amount: 10 }), { result: 'ok', retries: 0 }, 'sent again: ok, no versions (applied before)');
+    t.same(await s.transferCounted({ id: 'v-2', from: 'b', to: 'c', amount: 3 }), { result: 'ok', retries: 0, versions: { b: 2, c: 1 } });
+    t.same(await s.transferCounted({ id: 'v-3', from: 'c', to: 'a', amount: 1000 }), { result: 'insufficient', retries: 0 }, 'insufficient: nothing moved, no versions');
+    t.same(await s.readVersioned(), { balances: { a: 90, b: 7, c: 8 }, versions: { a: 1, b: 2, c: 1 } }, 'one snapshot: balances and versions agree with the transfers');
+    t.same(await s.read(), { a: 90, b: 7, c: 8 }, 'read() is the same query without the versions');
+    t.same([...fake.accountVersions].sort(), [['a', 1n], ['b', 2n], ['c', 1n]], 'stored as Int64');
+    await s.setup({ a: 100, b: 0 });
+    t.same(await s.readVersioned(), { balances: { a: 100, b: 0 }, versions: { a: 0, b: 0 } }, 'setup resets them (and drops c)');
+    t.same(await s.transferCounted({ id: 'v-1', from: 'a', to: 'b', amount: 10 }), { result: 'ok', retries: 0, versions: { a: 1, b: 1 } }, 'the ledger was emptied too: v-1 applies again');
+  });
+
   t.test('UNDETERMINED on a commit that applied: the retry finds the ledger row, applied once', async (t) => {
     const s = await open();
     await s.setup({ a: 100, b: 0 });
     let commits = 0;
     fake.hook = (r) => (r.commit && r.text === fake.yql.transferWrite && commits++ === 0 ? { status: S.UNDETERMINED, apply: true } : undefined);
     const out = await s.transferCounted({ id: 'u-1', from: 'a', to: 'b', amount: 30 });
-    t.same(out, { result: 'ok', retries: 1 });
+    t.same(out, { result: 'ok', retries: 1 }, 'no versions: the earlier attempt applied it, not this one');
     t.equal(commits, 1, 'the retry did not commit again');
+    t.same(await s.readVersioned(), { balances: { a: 70, b: 30 }, versions: { a: 1, b: 1 } }, 'the versions moved once');
     t.same(await s.audit(), { balances: { a: 70, b: 30 }, transfers: ['u-1'] });
   });
 
@@ -471,7 +508,7 @@ t.test('no server: against a fake Query service on loopback', async (t) => {
     await s.setup({ a: 100, b: 0 });
     let commits = 0;
     fake.hook = (r) => (r.commit && r.text === fake.yql.transferWrite && commits++ === 0 ? { status: S.UNDETERMINED } : undefined);
-    t.same(await s.transferCounted({ id: 'u-2', from: 'a', to: 'b', amount: 30 }), { result: 'ok', retries: 1 });
+    t.same(await s.transferCounted({ id: 'u-2', from: 'a', to: 'b', amount: 30 }), { result: 'ok', retries: 1, versions: { a: 1, b: 1 } }, 'the retry applied it: with its versions');
     t.equal(commits, 2);
     t.same(await s.audit(), { balances: { a: 70, b: 30 }, transfers: ['u-2'] });
   });
@@ -507,6 +544,8 @@ t.test('no server: against a fake Query service on loopback', async (t) => {
     const audit = await s.audit();
     t.same(audit.balances, applyLedger(a, audit.transfers, new Map(trs.map((x) => [x.id, x]))));
     t.equal(total(audit.balances), 200);
+    t.same(outs.flatMap((o) => Object.values(o.versions ?? {})).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => (i >> 1) + 1), 'each applied transfer left both accounts at a version no other did');
+    t.same((await s.readVersioned()).versions, { a: 20, b: 20 }, 'twenty transfers moved each account');
   });
 
   t.test('a refusal is definite and not retried; endless ABORTED gives up within the policy', async (t) => {
