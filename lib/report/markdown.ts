@@ -248,7 +248,7 @@ function realtimeReads(check: CheckResult): string {
   out.push('A read must not miss a transfer acknowledged before the read was invoked. That is strict ' +
     'serializability: some engines and settings promise it (etcd\'s linearizable reads, a single ' +
     'serializable primary), others do not (serializable or stale reads served locally, replicas), so it ' +
-    'is reported here, not among the money anomalies; the settings of each cell say what the engine promised.');
+    'is reported here, not among the money anomalies; Environment says what the engine promises ("stale reads promised"), and the settings of each cell which read mode or isolation it ran under.');
   if (!r || r.checked === 0) {
     out.push(r?.unchecked ? `Not checked: the adapter reports no account versions (${plural(r.unchecked, 'read')}).` : 'No reads to check.');
     return out.join('\n\n');

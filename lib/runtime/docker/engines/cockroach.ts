@@ -31,6 +31,7 @@ export function cockroach(): DockerEngine {
     facts: {
       replication: 'Raft per range; the leaseholder serves reads and writes of its range',
       'leader (for faults)': 'the leaseholder of the accounts range',
+      'stale reads promised': 'none for any one key; CockroachDB promises serializability, not strict serializability across keys (its docs\' "causal reverse")',
     },
     refuseNodes: (nodes, settings) => {
       const replicas = replicasAt(nodes, settings.replicas);

@@ -16,7 +16,10 @@ export function etcd(): DockerEngine {
     memoryPerNodeMiB: 256,
     adapter: 'etcd',
     settings: etcdSettings,
-    facts: { 'write durability': 'fsync on every commit (etcd default)' },
+    facts: {
+      'write durability': 'fsync on every commit (etcd default)',
+      'stale reads promised': 'none with linearizable reads; serializable reads are served locally and may be stale (see each cell\'s read mode)',
+    },
     service: (node, all) => ({
       // The image's entrypoint is etcd: these are its flags.
       command: [

@@ -21,6 +21,7 @@ export function postgresReplicas(): DockerEngine {
     facts: {
       replication: 'asynchronous streaming; n1 is the primary, the others read-only replicas; no failover',
       'replica reads': 'at repeatable read when the isolation is serializable (a hot standby refuses serializable)',
+      'stale reads promised': 'none on the primary (n1); replicas apply its WAL asynchronously and may be stale',
     },
     // synchronous_commit is the adapter's, per session: it may change per cell.
     service: (node: NodeAddress, all: readonly NodeAddress[]) => ({
