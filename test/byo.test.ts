@@ -30,7 +30,7 @@ t.test('a user\'s adapter outside the repository passes the contract and runs in
   const out = mkdtempSync(join(tmpdir(), 'bankrun-byo-'));
 
   const contract = await run('npx', ['tsx', 'scripts/contract.ts', '--adapter', adapter, '--config', config, '--config', config, '--out', out], { timeout: 120_000 });
-  t.match(contract.stdout, new RegExp(`${CASES.length} passed, 0 failed`), contract.stdout);
+  t.match(contract.stdout, new RegExp(`${CASES.length} passed, 0 failed`), 'every case of the contract passes', { stdout: contract.stdout });
 
   const r = await runNotebook('byo', ['--adapter', adapter, '--config', config, '--config', config, '--duration', '2s', '--seed', '3', '--rate', '50'], 180_000);
   t.equal(r.code, 0, 'exit 0', { stdout: r.stdout, stderr: r.stderr });
