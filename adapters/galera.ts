@@ -48,6 +48,8 @@ export const SQL = {
   createDatabase: 'CREATE DATABASE IF NOT EXISTS bankrun',
   // version: one more on every transfer that moves the account (lib/store.ts Versions).
   createAccounts: `CREATE TABLE IF NOT EXISTS bankrun.accounts (id ${ID} PRIMARY KEY, balance BIGINT NOT NULL CHECK (balance >= 0), version BIGINT NOT NULL DEFAULT 0) ENGINE=InnoDB`,
+  /** A table made before accounts had versions gets the column. */
+  addVersion: 'ALTER TABLE bankrun.accounts ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 0',
   createLedger: `CREATE TABLE IF NOT EXISTS bankrun.ledger (id ${ID} PRIMARY KEY, src ${ID} NOT NULL, dst ${ID} NOT NULL, amount BIGINT NOT NULL) ENGINE=InnoDB`,
   clearLedger: 'DELETE FROM bankrun.ledger',
   /** ? ids */
@@ -229,7 +231,7 @@ export class GaleraBankStore implements CountingBankStore {
       if (!Number.isSafeInteger(b) || b < 0) throw new DefiniteError(`balance of ${id} must be a non-negative safe integer`);
     }
     await this.retrying((step) => this.session(step, async (c) => {
-      for (const ddl of [SQL.createDatabase, SQL.createAccounts, SQL.createLedger]) await c.query(ddl);
+      for (const ddl of [SQL.createDatabase, SQL.createAccounts, SQL.addVersion, SQL.createLedger]) await c.query(ddl);
       await c.query('START TRANSACTION');
       await c.query(SQL.clearLedger);
       await c.query(SQL.dropOtherAccounts, [entries.map(([id]) => id)]);

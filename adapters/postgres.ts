@@ -70,6 +70,8 @@ export const SQL = {
   createAccounts:
     // version: one more on every transfer that moves the account (lib/store.ts Versions).
     'CREATE TABLE IF NOT EXISTS accounts (id text PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0), version bigint NOT NULL DEFAULT 0)',
+  /** A table made before accounts had versions gets the column (a user's database kept between runs). */
+  addVersion: 'ALTER TABLE accounts ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0',
   createLedger: 'CREATE TABLE IF NOT EXISTS ledger (id text PRIMARY KEY, src text, dst text, amount bigint)',
   clearLedger: 'DELETE FROM ledger',
   /** $1 ids text[] — removes accounts that are not in the new set. */
@@ -253,6 +255,7 @@ export class PgBankStore implements CountingBankStore {
       // Tables first, outside the transaction: CockroachDB (autocommit_before_ddl, on since v25.1)
       // and YugabyteDB (DDL is not transactional by default) would commit them apart anyway.
       await c.query(SQL.createAccounts);
+      await c.query(SQL.addVersion);
       await c.query(SQL.createLedger);
       await c.query('BEGIN');
       try {

@@ -183,7 +183,8 @@ export class Notebook {
       await gzipHistory(historyPath);
       this.log(`\n${headline(check)}`);
       this.log(`report: ${join(relative(process.cwd(), this.dir) || this.dir, 'report.md')}`);
-      process.exitCode = check.valid === false ? 1 : 0;
+      // A stopped run (Ctrl-C 130, an abandoned cell 2) keeps its code; else the verdict's.
+      if (!process.exitCode) process.exitCode = check.valid === false ? 1 : 0;
       return { dir: this.dir, check, run };
     } finally {
       await this.teardown();

@@ -7,6 +7,7 @@
 //   npx tsx notebooks/compare.ts --engines cockroach,yugabyte,foundationdb,ydb --nodes 3
 //
 // Every other flag is the notebooks' own (--help), given to every engine alike.
+import { randomInt } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { notebook, standardCells } from '../lib/notebook.ts';
@@ -17,22 +18,30 @@ import { ENGINES, engineNamed } from '../lib/runtime/engines.ts';
 
 const DEFAULT_ENGINES = Object.entries(ENGINES).filter(([, e]) => e.docker && e.runsWithoutRegistry).map(([name]) => name);
 
-const { engines, rest } = takeEngines(process.argv.slice(2));
+const { engines, rest: given } = takeEngines(process.argv.slice(2));
+// One seed for every engine: the same operations, and the same fault targets at the same node count.
+const rest = given.some((a) => a === '--seed' || a.startsWith('--seed=')) ? given : [...given, '--seed', String(randomInt(2 ** 31 - 1))];
 const startedAt = new Date();
 const runs: ComparedRun[] = [];
+let worstExit = 0;
 for (const name of engines) {
   const entry = engineNamed(name);
+  process.exitCode = 0;
   const nb = await notebook(`compare-${name}`, { argv: rest, defaults: { nodes: entry.nodes, rate: 50 } });
   await nb.up(entry.runtime());
   // The engines' notebooks run these first too: the same cells under the same names.
   for (const c of standardCells()) await nb.run(c);
   const { dir, run } = await nb.report();
   runs.push({ engine: name, dir, run });
+  worstExit = Math.max(worstExit, Number(process.exitCode ?? 0));
+  if (process.exitCode === 130) break; // Ctrl-C: no next engine
 }
-const out = rest.includes('--out') ? rest[rest.indexOf('--out') + 1]! : 'results';
+const out = takeFlag(rest, 'out').values.at(-1) ?? 'results';
 const dir = await makeRunDir(out, 'compare', startedAt);
 await writeFile(join(dir, 'report.md'), renderComparison(runs, dir, startedAt));
 console.log(`\ncomparison: ${join(relative(process.cwd(), dir) || dir, 'report.md')}`);
+// The worst of the runs: one invalid engine makes the comparison exit 1.
+process.exitCode = worstExit;
 
 /** `--engines a,b` (checked against the known names) out of argv; the rest goes to each notebook. */
 function takeEngines(argv: string[]): { engines: string[]; rest: string[] } {

@@ -219,13 +219,15 @@ t.test('PUT /settings opens a store with the changed config, keeps earlier chang
   const storeWith = (tag: string): BankStore => ({
     ...fakeStore(() => { throw new Error('unused'); }),
     read: async () => ({ [tag]: 1 }),
+    // A config naming an unreachable database opens, but its store does not answer.
+    ping: async () => { if (tag.includes('nowhere')) throw new Error('connection refused'); },
     close: async () => void closed.push(tag),
   });
   const api = createApiServer(storeWith('initial'), {
     name: 'n1',
     deadlineMs: 50,
     settings: {
-      names: ['isolation', 'forUpdate'],
+      names: ['isolation', 'forUpdate', 'host'],
       async open(settings) {
         if (settings.isolation === 'snapshot') throw new DefiniteError('config.isolation must be one of serializable, read committed');
         opened.push(settings);
@@ -237,12 +239,19 @@ t.test('PUT /settings opens a store with the changed config, keeps earlier chang
   t.teardown(() => api.close());
 
   const unknown = await call(base, 'PUT', '/settings', JSON.stringify({ settings: { durability: 'none' } }));
-  t.same([unknown.status, unknown.body.error], [400, "no setting \"durability\"; this adapter has: isolation, forUpdate"]);
+  t.same([unknown.status, unknown.body.error], [400, "no setting \"durability\"; this adapter has: isolation, forUpdate, host"]);
   const refused = await call(base, 'PUT', '/settings', JSON.stringify({ settings: { isolation: 'snapshot' } }));
   t.equal(refused.status, 400);
   t.match(refused.body.error, /the adapter refused these settings: config.isolation must be one of/);
   t.same((await call(base, 'GET', '/read')).body.balances, { initial: 1 }, 'a refused change leaves the store in use');
   t.same(opened, [], 'nothing was opened for an unknown name');
+  const unreachable = await call(base, 'PUT', '/settings', JSON.stringify({ settings: { host: 'nowhere' } }));
+  t.same([unreachable.status, unreachable.body.status], [503, 'unavailable']);
+  t.match(unreachable.body.error, /a store with these settings does not answer: connection refused/);
+  t.same((await call(base, 'GET', '/read')).body.balances, { initial: 1 }, 'a store that does not answer does not replace one that does');
+  t.same(closed, [JSON.stringify({ host: 'nowhere' })], 'and it is closed');
+  closed.length = 0;
+  opened.length = 0;
 
   const first = await call(base, 'PUT', '/settings', JSON.stringify({ settings: { isolation: 'read committed' } }));
   t.same([first.status, first.body.settings], [200, { isolation: 'read committed' }]);

@@ -11,7 +11,8 @@ const run = promisify(execFile);
 
 t.test('memory and embedded PostgreSQL side by side', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'bankrun-compare-'));
-  const r = await run('npx', ['tsx', 'notebooks/compare.ts', '--engines', 'memory,postgres', '--duration', '2s', '--fault-for', '1s', '--seed', '4', '--out', out], { timeout: 240_000 });
+  // No --seed: compare draws one and gives it to every engine.
+  const r = await run('npx', ['tsx', 'notebooks/compare.ts', '--engines', 'memory,postgres', '--duration', '2s', '--fault-for', '1s', '--out', out], { timeout: 240_000 });
   t.match(r.stdout, /comparison: .*compare\/.*\/report\.md/);
   const dir = join(out, 'compare', readdirSync(join(out, 'compare'))[0]!);
   const report = readFileSync(join(dir, 'report.md'), 'utf8');
@@ -26,6 +27,11 @@ t.test('memory and embedded PostgreSQL side by side', async (t) => {
     const link = new RegExp(`\\[report\\]\\((\\.\\./\\.\\./compare-${engine}/[^)]+/report\\.md)\\)`).exec(report)?.[1];
     t.ok(link && existsSync(join(dir, link)), `${engine}: the link leads to its own run's report`);
   }
+  const seeds = ['memory', 'postgres'].map((engine) => {
+    const root = join(out, `compare-${engine}`);
+    return (JSON.parse(readFileSync(join(root, readdirSync(root)[0]!, 'params.json'), 'utf8')) as { params: { seed: number } }).params.seed;
+  });
+  t.equal(seeds[0], seeds[1], `one seed for every engine (${seeds[0]}): the same operations and fault targets`);
 });
 
 t.test('an unknown engine stops before anything starts', async (t) => {

@@ -70,3 +70,17 @@ t.test('each cell counts the reads it checked and the stale ones', async (t) => 
   t.same(r.segments?.fresh?.realtime, { checked: 1, stale: 0 });
   t.same(r.segments?.stale?.realtime, { checked: 1, stale: 1 });
 });
+
+t.test('nothing compares across a setup: versions start again', async (t) => {
+  const lines = setup();
+  lines.push(...transfer(1, { a0: 50, a1: 50 }));
+  lines.push(readInvoke(2)); // open across the next setup
+  const value = { id: `t${index}`, from: 'a0', to: 'a1', amount: 5 };
+  lines.push(op({ type: 'invoke', f: 'transfer', process: 3, value }));
+  lines.push(...setup());
+  lines.push(op({ type: 'ok', f: 'transfer', process: 3, value, versions: { a0: 40, a1: 40 } })); // acknowledged after the setup
+  lines.push(readOk(2, balances, { a0: 0, a1: 0 }));
+  lines.push(readInvoke(4), readOk(4, balances, { a0: 0, a1: 0 }));
+  const r = await checkLines(lines);
+  t.same([r.realtime?.checked, r.realtime?.stale], [1, 0], 'the read spanning the setup is not judged; the old bank\'s transfer does not count');
+});

@@ -134,11 +134,21 @@ export function createApiServer(initialStore: BankStore, opts: ApiServerOptions)
         if (!input.ok) return invalid(input.error);
         const next = { ...settings, ...input.value };
         let opened: BankStore;
+        const opening = hook.open(next);
         try {
-          opened = await withDeadline(hook.open(next), setupDeadlineMs, () => new Error(`no store within ${setupDeadlineMs} ms`));
+          opened = await withDeadline(opening, setupDeadlineMs, () => new Error(`no store within ${setupDeadlineMs} ms`));
         } catch (err) {
-          // The adapter refused a value (or could not start): the old store stays in use.
+          // The adapter refused a value (or could not start): the old store stays in use, and a
+          // store that opens too late is closed when it does.
+          opening.then((late) => late.close(), () => undefined).catch(() => undefined);
           return invalid(`the adapter refused these settings: ${describe(err)}`);
+        }
+        try {
+          // A config that parses but cannot reach the database must not replace one that can.
+          await withDeadline(Promise.resolve().then(() => opened.ping()), deadlineMs, () => new Error(`no answer within ${deadlineMs} ms`));
+        } catch (err) {
+          void opened.close().catch(() => undefined);
+          return { status: 503, body: { status: 'unavailable', error: `a store with these settings does not answer: ${describe(err)}` } };
         }
         const old = store;
         store = opened;

@@ -190,6 +190,7 @@ export class BankChecker {
 
   private onTransfer(op: Op, p: Pending | undefined): void {
     if (op.type === 'invoke') {
+      this.realtime.onTransferInvoke(op);
       const t = op.value as Transfer;
       const earlier = this.epoch?.transfers.get(t.id);
       if (earlier) throw new MalformedHistoryError(op.index, `transfer id ${t.id} was already invoked at index ${earlier.invokeIndex}: ids must be unique`);
@@ -203,7 +204,7 @@ export class BankChecker {
     this.transfers[op.type]++;
     // Outcomes belong where the transfer started, like the findings about it.
     this.segments.countOutcome(this.segments.at(p?.index ?? op.index), 'transfers', op.type);
-    if (op.type === 'ok' && p?.id !== undefined) this.realtime.onTransferOk(op, p.id);
+    this.realtime.onTransferDone(op, p?.id);
     const rec = p?.rec;
     if (!rec || rec.status !== PENDING) return;
     rec.status = STATUS[op.type];

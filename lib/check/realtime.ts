@@ -34,16 +34,29 @@ interface Acked {
 export class RealtimeReads {
   /** Per account, the highest version an acknowledged transfer left it at. */
   private acked = new Map<string, Acked>();
-  /** Per process with a read open: what was acknowledged when it was invoked. */
-  private atInvoke = new Map<Op['process'], Map<string, Acked>>();
+  /** Per process with a read open: what was acknowledged when it was invoked, in which bank. */
+  private atInvoke = new Map<Op['process'], { bank: number; acked: Map<string, Acked> }>();
+  /** Per process with a transfer open: the bank it was invoked in. */
+  private transferBank = new Map<Op['process'], number>();
+  /** Bumped by every setup: versions start again, so nothing from an earlier bank compares. */
+  private bank = 0;
   private summary: RealtimeSummary = { checked: 0, unchecked: 0, stale: 0 };
 
   /** A new bank (setup): versions start again. */
   reset(): void {
     this.acked = new Map();
+    this.bank++;
   }
 
-  onTransferOk(op: Op, id: string): void {
+  onTransferInvoke(op: Op): void {
+    this.transferBank.set(op.process, this.bank);
+  }
+
+  /** Any completion of a transfer; only an ok one in the current bank counts. */
+  onTransferDone(op: Op, id: string | undefined): void {
+    const bank = this.transferBank.get(op.process);
+    this.transferBank.delete(op.process);
+    if (op.type !== 'ok' || id === undefined || bank !== this.bank) return;
     for (const [account, version] of Object.entries(op.versions ?? {})) {
       const known = this.acked.get(account);
       if (!known || version > known.version) this.acked.set(account, { version, id, index: op.index });
@@ -51,7 +64,7 @@ export class RealtimeReads {
   }
 
   onReadInvoke(op: Op): void {
-    this.atInvoke.set(op.process, new Map(this.acked));
+    this.atInvoke.set(op.process, { bank: this.bank, acked: new Map(this.acked) });
   }
 
   /**
@@ -59,9 +72,11 @@ export class RealtimeReads {
    * null when it saw every acknowledged transfer, or what it missed.
    */
   onReadDone(op: Op): StaleRead | null | undefined {
-    const before = this.atInvoke.get(op.process);
+    const invoked = this.atInvoke.get(op.process);
     this.atInvoke.delete(op.process);
-    if (op.type !== 'ok' || !before) return undefined;
+    // A read that spans a setup compares against nothing: versions started again.
+    if (op.type !== 'ok' || !invoked || invoked.bank !== this.bank) return undefined;
+    const before = invoked.acked;
     if (!op.versions) {
       this.summary.unchecked++;
       return undefined;

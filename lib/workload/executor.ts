@@ -65,7 +65,7 @@ export class OpExecutor {
     const completedNs = nowNs();
     // A read's versions come in its value; the history keeps them beside it, as a transfer's.
     const read = op.f === 'read' && result.type === 'ok' ? (result.value as { balances: unknown; versions?: Record<string, number> }) : undefined;
-    const versions = result.versions ?? read?.versions;
+    const versions = wellFormed(result.versions ?? read?.versions);
     this.history.append({
       type: result.type, f: op.f, process, node: target.name, time: completedNs,
       value: op.f === 'transfer' ? op.value : read ? { balances: read.balances } : null,
@@ -79,4 +79,11 @@ export class OpExecutor {
     this.retries += result.retries ?? 0;
     return result.type;
   }
+}
+
+/** Versions as the checker reads them, or none: a malformed map (a user's adapter may send strings) leaves the read unchecked instead of voiding the history. */
+function wellFormed(versions: unknown): Record<string, number> | undefined {
+  if (typeof versions !== 'object' || versions === null || Array.isArray(versions)) return undefined;
+  const ok = Object.values(versions).every((v) => Number.isSafeInteger(v) && (v as number) >= 0);
+  return ok ? (versions as Record<string, number>) : undefined;
 }
