@@ -9,7 +9,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { AdapterModule, BankStore } from '../store.ts';
+import { parseConfigJson, type AdapterModule, type BankStore } from '../store.ts';
 import { createApiServer } from './server.ts';
 
 interface Flags {
@@ -65,19 +65,12 @@ function parseInteger(flag: string, text: string, min: number, max: number): num
   return n;
 }
 
-/** StoreFactory takes string values only, so numbers must be quoted: a wrong type fails here, not in the adapter. */
 function parseConfig(text: string): Record<string, string> {
-  let config: unknown;
   try {
-    config = JSON.parse(text);
+    return parseConfigJson(text);
   } catch (err) {
-    throw new UsageError(`--config is not JSON: ${(err as Error).message}`);
+    throw new UsageError(`--config ${(err as Error).message}`);
   }
-  const isStringMap =
-    typeof config === 'object' && config !== null && !Array.isArray(config) &&
-    Object.values(config).every((v) => typeof v === 'string');
-  if (!isStringMap) throw new UsageError(`--config must be a JSON object of string values, got ${text}`);
-  return config as Record<string, string>;
 }
 
 /** A bare name is a file in adapters/; anything with a slash or an extension is a module path. */

@@ -3,7 +3,7 @@
 import type { ApiClient } from '../api/client.ts';
 import type { FaultDriver } from '../faults/kinds.ts';
 import type { Params } from '../params.ts';
-import type { SettingSpec, SettingValues } from '../settings.ts';
+import { changedSettings, type SettingSpec, type SettingValues } from '../settings.ts';
 
 export interface Cluster {
   /** Database node names, n1…nN; api[i] is paired with nodes[i]. */
@@ -49,7 +49,7 @@ export async function changeApiSettings(
   const answers = await Promise.all(api.map(async (a, i) => {
     const before = configOf(i, from);
     const after = configOf(i, to);
-    const changed = Object.fromEntries(Object.entries(after).filter(([k, v]) => before[k] !== v));
+    const changed = changedSettings(before, after);
     if (Object.keys(changed).length === 0) return '';
     const r = await a.settings(changed);
     return r.type === 'ok' ? '' : `${a.name}: ${r.error}`;

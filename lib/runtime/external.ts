@@ -7,6 +7,7 @@ import { ApiClient } from '../api/client.ts';
 import { spawnApiNode, type ApiNode } from '../api/spawn.ts';
 import { noFaults } from '../faults/kinds.ts';
 import { ParamError, takeFlag } from '../params.ts';
+import { parseConfigJson } from '../store.ts';
 import type { Cluster, Runtime } from './cluster.ts';
 
 export interface ExternalOptions {
@@ -69,15 +70,11 @@ export function takeExternalFlags(argv: readonly string[]): { options: ExternalO
     throw new ParamError(`--config: give one JSON object of strings per database node, e.g. --config '{"url":"postgres://db1:5432/bank"}'`);
   }
   const configs = config.values.map((text, i) => {
-    let value: unknown;
     try {
-      value = JSON.parse(text);
+      return parseConfigJson(text);
     } catch (err) {
-      throw new ParamError(`--config #${i + 1} is not JSON (${(err as Error).message}): ${text}`);
+      throw new ParamError(`--config #${i + 1} ${(err as Error).message}`);
     }
-    const ok = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
-    if (!ok) throw new ParamError(`--config #${i + 1} must be a JSON object of string values (quote numbers too): ${text}`);
-    return value as Record<string, string>;
   });
   return { options: { adapter: adapter.values[0]!, configs }, rest: config.rest };
 }

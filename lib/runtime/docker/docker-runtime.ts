@@ -104,44 +104,51 @@ async function containersOf(docker: Docker, run: string): Promise<RunContainers>
   return out;
 }
 
-/** A named wait with a deadline: on timeout it says which node, what was awaited, and its log tail. */
-export async function waitHealthy(docker: Docker, id: string, name: string, log: (l: string) => void, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+type ContainerInfo = Awaited<ReturnType<Docker.Container['inspect']>>;
+
+/**
+ * Polls a container until `reached` says it got to `goal` (true) or never will (the state to
+ * report), or the deadline passes; then the error names the container, the goal and its log tail.
+ */
+async function waitForContainer(
+  docker: Docker, id: string, name: string, goal: string, timeoutMs: number, log: (l: string) => void,
+  reached: (info: ContainerInfo) => true | string | undefined,
+): Promise<void> {
   const t0 = nowNs();
   let state = 'unknown';
   while ((nowNs() - t0) / 1e6 < timeoutMs) {
     const info = await docker.getContainer(id).inspect();
     state = info.State.Health?.Status ?? info.State.Status;
-    if (state === 'healthy') {
-      log(`${name}: healthy after ${((nowNs() - t0) / 1e9).toFixed(1)} s`);
+    const verdict = reached(info);
+    if (verdict === true) {
+      log(`${name}: ${goal} after ${((nowNs() - t0) / 1e9).toFixed(1)} s`);
       return;
     }
-    if (!info.State.Running && !info.State.Restarting) break;
+    if (verdict !== undefined) {
+      state = verdict;
+      break;
+    }
     await sleep(250);
   }
   const logs = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 20 }).catch(() => Buffer.from(''));
-  throw new Error(`${name}: not healthy after ${((nowNs() - t0) / 1e9).toFixed(0)} s (state: ${state}); its last log lines:\n${demuxLogs(logs).trimEnd()}`);
+  throw new Error(`${name}: not ${goal} after ${((nowNs() - t0) / 1e9).toFixed(0)} s (state: ${state}); its last log lines:\n${demuxLogs(logs).trimEnd()}`);
 }
 
-/** The set-up container must exit 0 in time; otherwise its log says why. */
+/** A database node's healthcheck passes; a container that stopped will not get there. */
+export function waitHealthy(docker: Docker, id: string, name: string, log: (l: string) => void, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  return waitForContainer(docker, id, name, 'healthy', timeoutMs, log, (info) => {
+    if (info.State.Health?.Status === 'healthy') return true;
+    return !info.State.Running && !info.State.Restarting ? info.State.Status : undefined;
+  });
+}
+
+/** The set-up container ran to the end with exit code 0. */
 async function waitInitDone(docker: Docker, id: string | undefined, timeoutMs: number, log: (l: string) => void): Promise<void> {
   if (!id) throw new Error('the cluster\'s set-up container (init) was not created');
-  const t0 = nowNs();
-  let state = 'unknown';
-  while ((nowNs() - t0) / 1e6 < timeoutMs) {
-    const info = await docker.getContainer(id).inspect();
-    state = info.State.Status;
-    if (!info.State.Running && info.State.Status === 'exited') {
-      if (info.State.ExitCode === 0) {
-        log(`cluster set-up (init) done after ${((nowNs() - t0) / 1e9).toFixed(1)} s`);
-        return;
-      }
-      state = `exited with code ${info.State.ExitCode}`;
-      break;
-    }
-    await sleep(500);
-  }
-  const logs = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 20 }).catch(() => Buffer.from(''));
-  throw new Error(`cluster set-up (init) not done after ${((nowNs() - t0) / 1e9).toFixed(0)} s (${state}); its last log lines:\n${demuxLogs(logs).trimEnd()}`);
+  await waitForContainer(docker, id, 'cluster set-up (init)', 'done', timeoutMs, log, (info) => {
+    if (info.State.Running || info.State.Status !== 'exited') return undefined;
+    return info.State.ExitCode === 0 ? true : `exited with code ${info.State.ExitCode}`;
+  });
 }
 
 async function publishedUrl(docker: Docker, id: string): Promise<string> {
