@@ -23,7 +23,8 @@ export class CellRecorder {
   /** @param startNs run time at which the cell's load started */
   constructor(private readonly startNs: number) {}
 
-  record(f: 'transfer' | 'read', outcome: Outcome, intendedNs: number, completedNs: number): void {
+  /** @param node the API node that served the operation (n1, n2, …) */
+  record(f: 'transfer' | 'read', outcome: Outcome, intendedNs: number, completedNs: number, _node?: string): void {
     const latencyUs = (completedNs - intendedNs) / 1000;
     const done = this.bucket(completedNs);
     if (f === 'read') {
