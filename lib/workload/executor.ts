@@ -52,8 +52,6 @@ export class OpExecutor {
   constructor(
     private readonly history: HistoryWriter,
     private readonly metrics: CellRecorder,
-    /** Sees every completion as it happens (the live progress block's checker uses it). */
-    private readonly observe?: (f: GeneratedOp['f'], result: ClassifiedOutcome) => void,
   ) {}
 
   /** @param intendedNs open loop: when the op was due; latency is measured from then. */
@@ -77,7 +75,6 @@ export class OpExecutor {
     });
     const outcome = result.type === 'fail' && result.error === 'insufficient' ? 'insufficient' : result.type;
     this.metrics.record(op.f, outcome, intendedNs ?? invokedNs, completedNs, target.name);
-    this.observe?.(op.f, result);
     if (op.f === 'transfer' && result.retries !== undefined) this.metrics.recordRetries(result.retries);
     this.retries += result.retries ?? 0;
     return result.type;
