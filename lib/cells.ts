@@ -164,9 +164,21 @@ export interface CellContext {
   /** Ctrl-C: stop sending. */
   signal: AbortSignal;
   log: (line: string) => void;
-  /** Called about once a second while the load runs, for progress output. */
-  onTick?: (recorder: CellRecorder, elapsedMs: number) => void;
+  /** Called when the load starts and every TICK_MS while it runs, for the live display. */
+  onTick?: (tick: CellTick) => void;
 }
+
+/** What the live display needs of the running cell: its plan (duration, fault windows) and clock. */
+export interface CellTick {
+  plan: CellPlan;
+  /** Run time (ns) at which the load started; the fault windows count from here. */
+  startNs: number;
+  /** Run time (ns) of this tick. */
+  nowNs: number;
+}
+
+/** About twice a second: often enough for a countdown to move smoothly. */
+export const TICK_MS = 500;
 
 /** Runs the load and the faults of one cell; the verdict is added later from the checked history. */
 export async function runCell(plan: CellPlan, ctx: CellContext): Promise<Omit<CellReport, 'verdict'>> {
@@ -194,7 +206,9 @@ export async function runCell(plan: CellPlan, ctx: CellContext): Promise<Omit<Ce
       ...(ctx.cluster.leader ? { leader: () => ctx.cluster.leader!() } : {}),
     }),
   );
-  const ticker = setInterval(() => ctx.onTick?.(metrics, (nowNs() - startNs) / 1e6), 1000);
+  const tick = () => ctx.onTick?.({ plan, startNs, nowNs: nowNs() });
+  tick();
+  const ticker = setInterval(tick, TICK_MS);
   try {
     if (plan.loop === 'open') {
       // Enough room for every operation of one timeout window, so a stall is measured, not dropped.

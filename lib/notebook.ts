@@ -13,17 +13,20 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
-import { planCell, describePlan, runCell, type CellPlan, type CellSpec } from './cells.ts';
+import { planCell, describePlan, runCell, type CellPlan, type CellSpec, type CellTick } from './cells.ts';
 import { BankChecker } from './check/bank-checker.ts';
 import { checkFile } from './check/check-file.ts';
 import type { CheckResult, Segment } from './check/verdict.ts';
 import { nowNs } from './clock.ts';
 import type { Op } from './history/op.ts';
 import { HistoryWriter } from './history/writer.ts';
-import type { Outcome } from './metrics/summary.ts';
+import { openDisplay } from './progress/display.ts';
+import { ProgressState } from './progress/state.ts';
 import { DEFAULTS, ParamError, parseParams, usage, type ParsedArgs, type Params } from './params.ts';
 import { changedSettings, flagOf, settingsFromFlags, settingsUsage, type SettingSpec, type SettingValues } from './settings.ts';
 import type { CellReport, RunReport } from './report/model.ts';
+import { savedCellRecord } from './report/rebuild.ts';
+import { brokenReadPromises, judgeReadPromise } from './report/read-promise.ts';
 import { writeReport } from './report/write.ts';
 import { gzipHistory, makeRunDir, writeJson } from './results.ts';
 import type { Cluster, Runtime } from './runtime/cluster.ts';
@@ -64,6 +67,12 @@ export class Notebook {
   /** results/<notebook>/<timestamp>/, made when the cluster is brought up. */
   private dir = '';
   private readonly live = new BankChecker();
+  /** What the live display shows, fed from the history like the live checker. */
+  private readonly progressState = new ProgressState();
+  private readonly display = openDisplay({
+    out: process.stdout, env: process.env, state: this.progressState,
+    checker: () => ({ anomalies: this.live.anomalyCount(), stopped: this.liveBroken }),
+  });
   private readonly gen: OpGenerator;
   private readonly random: { routing: SeededRandom; nemesis: SeededRandom };
   private readonly processes = new ProcessIds(ADMIN_PROCESS + 1);
@@ -79,6 +88,8 @@ export class Notebook {
   private liveBroken = false;
   /** The engine's settings: the run's (flags over defaults) and those the API nodes have now. */
   private settingSpecs: readonly SettingSpec[] = [];
+  /** The engine's promise about reads, per cell (see ReadPromise). */
+  private freshReads: Runtime['freshReads'];
   private runSettings: SettingValues = {};
   private appliedSettings: SettingValues = {};
 
@@ -99,6 +110,7 @@ export class Notebook {
   async up(runtime: Runtime): Promise<Cluster> {
     if (this.cluster) throw new Error('this notebook already has a cluster up');
     this.settingSpecs = runtime.settings ?? [];
+    this.freshReads = runtime.freshReads;
     if (this.args.help) {
       console.log(`${this.name} — a bankrun notebook (${runtime.name})\n\n${usage(this.args.defaults)}`);
       if (this.settingSpecs.length) console.log(`Settings of this engine (per cell, the notebook may change them):\n${settingsUsage(this.settingSpecs, {}).join('\n')}`);
@@ -116,6 +128,7 @@ export class Notebook {
     this.dir = await makeRunDir(this.params.out, this.name, this.startedAt);
     this.history = new HistoryWriter(join(this.dir, 'history.jsonl'));
     this.history.subscribe((op) => this.observeLive(op));
+    this.history.subscribe((op) => this.progressState.observe(op));
     process.on('SIGINT', this.onSigint);
     this.log(`bankrun ${this.name} — seed ${this.params.seed}, results in ${relative(process.cwd(), this.dir) || this.dir}`);
     this.log(`bringing up ${runtime.name}…`);
@@ -156,11 +169,18 @@ export class Notebook {
     if (!(await this.applySettings(cluster, plan.settings))) return;
     this.segments.push({ name: plan.name, fromIndex: this.history.length });
     this.plans.push(plan);
-    const report = await runCell(plan, {
-      params: this.params, settingSpecs: this.settingSpecs, cluster, history: this.history, gen: this.gen, random: this.random, processes: this.processes,
-      signal: this.interrupt.signal, log: (l) => this.log(`  ${l}`), onTick: (m, ms) => this.progress(m.counts(), ms),
-    });
-    this.cells.push(report);
+    let report;
+    try {
+      report = await runCell(plan, {
+        params: this.params, settingSpecs: this.settingSpecs, cluster, history: this.history, gen: this.gen, random: this.random, processes: this.processes,
+        signal: this.interrupt.signal, log: (l) => this.log(`  ${l}`), onTick: (tick) => this.progress(tick, cluster),
+      });
+    } finally {
+      // Also when the cell throws: its error must not print into the block.
+      this.display.endCell();
+    }
+    const readPromise = this.freshReads?.(plan.settings, plan.routing);
+    this.cells.push(readPromise ? { ...report, readPromise } : report);
     const m = report.metrics;
     this.log(`  done: ${m.okPerSecond.toFixed(0)} ok transfers/s, p99 ${(m.allTransfers.p99Us / 1000).toFixed(1)} ms, ` +
       `insufficient ${m.transfers.insufficient.count}, failed ${m.transfers.fail.count}, indeterminate ${m.transfers.info.count}` +
@@ -177,11 +197,14 @@ export class Notebook {
       const run = this.runReport(check);
       await writeReport(this.dir, run);
       await writeJson(join(this.dir, 'params.json'), {
-        notebook: this.name, command: run.command, params: this.params, settings: this.runSettings, cells: this.plans, segments: this.segments, environment: run.environment,
+        notebook: this.name, startedAt: run.startedAt, command: run.command, params: this.params, settings: this.runSettings, cells: this.plans, segments: this.segments, environment: run.environment,
+        // What the history does not hold, so scripts/report.ts can rebuild the report exactly.
+        cellRecords: this.cells.map((c) => savedCellRecord(c)),
       });
       await writeJson(join(this.dir, 'schedule.json'), this.cells.map((c) => ({ cell: c.name, faults: c.faults })));
       await gzipHistory(historyPath);
       this.log(`\n${headline(check)}`);
+      for (const c of brokenReadPromises(run.cells)) this.log(`❌ ${c.name}: ${judgeReadPromise(c).text.replace(/\*\*/g, '')}`);
       this.log(`report: ${join(relative(process.cwd(), this.dir) || this.dir, 'report.md')}`);
       // A stopped run (Ctrl-C 130, an abandoned cell 2) keeps its code; else the verdict's.
       if (!process.exitCode) process.exitCode = check.valid === false ? 1 : 0;
@@ -233,15 +256,14 @@ export class Notebook {
     }
   }
 
-  private progress(counts: Record<Outcome, number>, elapsedMs: number): void {
-    const second = Math.round(elapsedMs / 1000);
+  private progress(tick: CellTick, cluster: Cluster): void {
     const anomalies = this.live.anomalyCount();
     if (anomalies > this.reportedAnomalies) {
       this.log(`  ‼ ${anomalies} anomal${anomalies === 1 ? 'y' : 'ies'} found so far — see the report`);
       this.reportedAnomalies = anomalies;
     }
-    if (second % 5 !== 0) return;
-    this.log(`  ${String(second).padStart(4)}s  ok ${counts.ok}  insufficient ${counts.insufficient}  failed ${counts.fail}  indeterminate ${counts.info}`);
+    const { name, durationMs, faults } = tick.plan;
+    this.display.tick({ name, durationMs, faults, startNs: tick.startNs, nodes: cluster.nodes }, tick.nowNs);
   }
 
   private runReport(check: CheckResult): RunReport {
@@ -306,6 +328,8 @@ export class Notebook {
       void this.teardown().finally(() => process.exit(130));
       return;
     }
+    // The block goes first, so the lines about stopping are not drawn into it.
+    this.display.endCell();
     this.log('\nCtrl-C: stopping the load, healing faults, writing the report of the cells so far (Ctrl-C again to skip)');
     this.firstSigintAt = Date.now();
     this.interrupt.abort();
@@ -322,7 +346,7 @@ export class Notebook {
   }
 
   private log(line: string): void {
-    console.log(line);
+    this.display.log(line);
   }
 }
 

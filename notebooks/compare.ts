@@ -8,10 +8,9 @@
 //
 // Every other flag is the notebooks' own (--help), given to every engine alike.
 import { randomInt } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { notebook, standardCells } from '../lib/notebook.ts';
-import { renderComparison, type ComparedRun } from '../lib/report/compare.ts';
+import { writeComparison, type ComparedRun } from '../lib/report/compare.ts';
 import { takeFlag } from '../lib/params.ts';
 import { makeRunDir } from '../lib/results.ts';
 import { ENGINES, engineNamed } from '../lib/runtime/engines.ts';
@@ -32,14 +31,14 @@ for (const name of engines) {
   // The engines' notebooks run these first too: the same cells under the same names.
   for (const c of standardCells()) await nb.run(c);
   const { dir, run } = await nb.report();
-  runs.push({ engine: name, dir, run });
+  runs.push({ label: name, dir, run });
   worstExit = Math.max(worstExit, Number(process.exitCode ?? 0));
   if (process.exitCode === 130) break; // Ctrl-C: no next engine
 }
 const out = takeFlag(rest, 'out').values.at(-1) ?? 'results';
 const dir = await makeRunDir(out, 'compare', startedAt);
-await writeFile(join(dir, 'report.md'), renderComparison(runs, dir, startedAt));
-console.log(`\ncomparison: ${join(relative(process.cwd(), dir) || dir, 'report.md')}`);
+const report = await writeComparison(dir, runs, startedAt);
+console.log(`\ncomparison: ${relative(process.cwd(), report) || report}`);
 // The worst of the runs: one invalid engine makes the comparison exit 1.
 process.exitCode = worstExit;
 

@@ -1,6 +1,6 @@
 // HDR histograms, configured in one place: microseconds, 1 µs to 10 min, 3 significant digits.
-import { build, type Histogram } from 'hdr-histogram-js';
-import type { Quantiles } from './summary.ts';
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import type { PercentilePoint, Quantiles } from './summary.ts';
 
 const HIGHEST_US = 600_000_000;
 
@@ -33,4 +33,34 @@ export function quantiles(h: Histogram): Quantiles {
     p999Us: h.getValueAtPercentile(99.9),
     maxUs: h.maxValue,
   };
+}
+
+/** A histogram as compressed base64 (HdrHistogram's V2 encoding): a few hundred bytes a second. */
+export function encodeHistogram(h: Histogram): string {
+  return encodeIntoCompressedBase64(h);
+}
+
+/** Adds encoded histograms into one at the per-second precision: merged percentiles are exact to it. */
+export function mergeEncoded(encoded: readonly string[]): Histogram {
+  const merged = newSecondHistogram();
+  for (const e of encoded) merged.add(decodeFromCompressedBase64(e));
+  return merged;
+}
+
+/** The percentile plot's points of a histogram (see percentileLine). */
+export function percentilePoints(h: Histogram, percentiles: readonly number[]): PercentilePoint[] {
+  return percentileLine(h.totalCount, h.maxValue, percentiles, (p) => h.getValueAtPercentile(p));
+}
+
+/**
+ * The percentiles below the largest value's rank, 1 − 1/count, then the maximum at that rank,
+ * so the line ends on the worst value.
+ */
+export function percentileLine(count: number, maxUs: number, percentiles: readonly number[], valueAt: (percentile: number) => number): PercentilePoint[] {
+  if (count === 0) return [];
+  const maxAt = 100 * (1 - 1 / count);
+  const points = percentiles
+    .filter((p) => p < maxAt - 1e-9) // 1e-9: 100 × (1 − 1/1000) is not exactly 99.9
+    .map((p) => ({ percentile: p, us: valueAt(p) }));
+  return [...points, { percentile: maxAt, us: maxUs }];
 }

@@ -1,8 +1,13 @@
 // Vega-Lite specs for the report: pure functions of the report model, so they can be tested and
 // re-rendered without a disk or a browser. Rendering lives in render-svg.ts.
 import type { TopLevelSpec } from 'vega-lite';
-import type { SecondStats } from '../metrics/summary.ts';
+import { percentileLine } from '../metrics/hdr.ts';
+import { OUTCOMES } from '../metrics/summary.ts';
+import type { Outcome, PercentilePoint, Quantiles, SecondStats } from '../metrics/summary.ts';
 import type { CellReport, FaultRecord, RunReport } from './model.ts';
+import { rate, seconds } from './format.ts';
+import { recoveryAnalysis, RECOVERED_FRACTION } from './recovery.ts';
+import type { RecoveryAnalysis } from './recovery.ts';
 import { textWidthPx } from './text-width.ts';
 
 export const CHART_WIDTH = 720;
@@ -39,7 +44,8 @@ export const FAULT_COLOURS: Record<string, string> = {
 const DEFAULT_FAULT_COLOUR = '#9c755f';
 const NOT_APPLIED_COLOUR = '#9e9e9e';
 
-const BASE_CONFIG = {
+/** The look every bankrun chart shares (the comparison's too). */
+export const BASE_CONFIG = {
   font: CHART_FONT,
   background: 'white', // GitHub dark mode would otherwise show black text on black
   view: { stroke: '#d0d0d0' },
@@ -118,11 +124,14 @@ export function throughputSpec(cell: CellReport): TopLevelSpec {
     })),
   );
   const maxValue = Math.max(1, ...rows.map((r) => r.value));
+  const analyses = recoveryAnalysis(cell);
+  const bracketed = analyses.some((a) => a.figures.applied && a.unavailable);
   const y = {
     field: 'value',
     type: 'quantitative',
     title: 'operations / s',
-    scale: { domain: [0, maxValue * 1.22], nice: true }, // headroom for the band labels
+    // headroom for the band labels, and for the outage bracket under them
+    scale: { domain: [0, maxValue * (bracketed ? 1.4 : 1.22)], nice: true },
     axis: { format: ',d', tickCount: 5 },
   };
   const lines = {
@@ -140,7 +149,91 @@ export function throughputSpec(cell: CellReport): TopLevelSpec {
       },
     },
   };
-  return cellChart(cell, 'Throughput: transfers/s by outcome, reads/s', lines);
+  const bands = faultBands(cell);
+  const applied = analyses.filter((a) => a.figures.applied);
+  const marks = [...baselineLayers(cell, applied, y), ...recoveredLayers(cell, applied, y)];
+  // baseline and recovery share the lines' y scale: one nested layer, resolved shared inside
+  const data = marks.length ? { layer: [lines, ...marks] } : lines;
+  return cellChart(cell, 'Throughput: transfers/s by outcome, reads/s', data, unavailableLayers(cell, analyses, bands));
+}
+
+const MARK_COLOUR = '#222222';
+const MARK_LABEL_PX = 12;
+
+/** The baseline the recovery figures compare with: dotted, in the ok colour, up to the fault. */
+function baselineLayers(cell: CellReport, analyses: RecoveryAnalysis[], y: object): object[] {
+  const x = xSeconds(cell);
+  const values = analyses.filter((a) => a.figures.baselineOkPerS > 0).map((a) => ({
+    t: 0,
+    t2: a.window.fromMs / 1000,
+    value: a.figures.baselineOkPerS,
+    label: `baseline ${rate(a.figures.baselineOkPerS)}/s`,
+  }));
+  if (!values.length) return [];
+  return [
+    { name: 'baseline', data: { values }, mark: { type: 'rule', color: THROUGHPUT_SERIES[0].colour, strokeDash: [2, 3], strokeWidth: 1.5 }, encoding: { x, x2: { field: 't2' }, y } },
+    ...haloText('baseline-label', values, { align: 'right', baseline: 'bottom', dx: -3, dy: -3, fontSize: 11, color: '#1d6b2b' }, { x: { ...x, field: 't2' }, y, text: { field: 'label' } }),
+  ];
+}
+
+/**
+ * The moment throughput was back to 90 % of the baseline: a dashed rule from the axis to just
+ * above the baseline, labelled with the time since the heal.
+ */
+function recoveredLayers(cell: CellReport, analyses: RecoveryAnalysis[], y: object): object[] {
+  const x = xSeconds(cell);
+  const pxPerS = CHART_WIDTH / cellDurationS(cell);
+  const values = analyses.flatMap((a) => {
+    if (a.recoveredAtMs === null || a.figures.recoveredAfterMs === null) return [];
+    const label = `${Math.round(RECOVERED_FRACTION * 100)} % back ${seconds(a.figures.recoveredAfterMs)} after heal`;
+    const t = a.recoveredAtMs / 1000;
+    // right of the rule, or left of it where the label would leave the chart
+    const atLeft = t * pxPerS + 6 + textWidthPx(label, MARK_LABEL_PX) > CHART_WIDTH;
+    return [{ t, value: 0, value2: Math.max(a.figures.baselineOkPerS, 1) * 1.05, label, atLeft }];
+  });
+  if (!values.length) return [];
+  const layers: object[] = [{ name: 'recovered', data: { values }, mark: { type: 'rule', color: MARK_COLOUR, strokeDash: [6, 3], strokeWidth: 1.5 }, encoding: { x, y, y2: { field: 'value2' } } }];
+  for (const atLeft of [false, true]) {
+    const side = values.filter((r) => r.atLeft === atLeft);
+    if (!side.length) continue;
+    const mark = { align: atLeft ? 'right' : 'left', baseline: 'bottom', dx: atLeft ? -4 : 4, fontSize: MARK_LABEL_PX, color: MARK_COLOUR };
+    layers.push(...haloText(atLeft ? 'recovered-label-left' : 'recovered-label', side, mark, { x, y: { ...y, field: 'value2' }, text: { field: 'label' } }));
+  }
+  return layers;
+}
+
+/**
+ * The longest stretch without an answer, as a bracket with its length, in the headroom under
+ * the fault's label (pixels from the top), so it never hides in the lines.
+ */
+function unavailableLayers(cell: CellReport, analyses: RecoveryAnalysis[], bands: FaultBand[]): object[] {
+  const x = xSeconds(cell);
+  const values = analyses.flatMap((a, i) => {
+    if (!a.figures.applied || !a.unavailable) return [];
+    const yPx = 5 + bands[i]!.row * LABEL_ROW_PX + BRACKET_BELOW_LABEL_PX;
+    const { fromMs, toMs } = a.unavailable;
+    return [{ t: fromMs / 1000, t2: toMs / 1000, mid: (fromMs + toMs) / 2000, yPx, top: yPx - 6, bottom: yPx + 6, label: `no answer for ${seconds(a.figures.unavailableMs)}` }];
+  });
+  if (!values.length) return [];
+  const px = (field: string) => ({ field, type: 'quantitative', scale: null });
+  const rule = { type: 'rule', color: MARK_COLOUR, strokeWidth: 2 };
+  return [
+    { name: 'unavailable', data: { values }, mark: rule, encoding: { x, x2: { field: 't2' }, y: px('yPx') } },
+    { name: 'unavailable-start', data: { values }, mark: rule, encoding: { x, y: px('top'), y2: { field: 'bottom' } } },
+    { name: 'unavailable-end', data: { values }, mark: rule, encoding: { x: { ...x, field: 't2' }, y: px('top'), y2: { field: 'bottom' } } },
+    ...haloText('unavailable-label', values, { baseline: 'bottom', dy: -4, fontSize: MARK_LABEL_PX, fontWeight: 'bold', color: MARK_COLOUR }, { x: { ...x, field: 'mid' }, y: px('yPx'), text: { field: 'label' } }),
+  ];
+}
+
+/** From a band label's top to the bracket: the label's line, then room for the bracket's own. */
+const BRACKET_BELOW_LABEL_PX = 38;
+
+/** Text with a white outline under it, so it stays readable where it crosses a line. */
+function haloText(name: string, values: object[], mark: object, encoding: object): object[] {
+  return [
+    { name: `${name}-halo`, data: { values }, mark: { type: 'text', ...mark, color: 'white', stroke: 'white', strokeWidth: 4, strokeJoin: 'round' }, encoding },
+    { name, data: { values }, mark: { type: 'text', ...mark }, encoding },
+  ];
 }
 
 /** p50, p99 and max latency per second of intended start, on a log scale in ms. */
@@ -174,6 +267,126 @@ export function latencySpec(cell: CellReport): TopLevelSpec {
   return cellChart(cell, 'Transfer latency by intended start: p50, p99, max', lines);
 }
 
+/** Outcomes in the order and colours of the throughput chart. */
+const OUTCOME_SERIES = THROUGHPUT_SERIES.filter((s) => s.key !== 'reads') as readonly { key: Outcome; name: string; colour: string }[];
+
+/**
+ * HDR percentile plot: latency (log) against the percentile, spread on a log scale of 1 − p so
+ * the tail gets the room; one line per outcome.
+ */
+export function distributionSpec(cell: CellReport): TopLevelSpec {
+  const m = cell.metrics;
+  const rows = OUTCOME_SERIES.flatMap((series) =>
+    (m.distribution?.[series.key] ?? pointsFromQuantiles(m.transfers[series.key])).map((p) => ({
+      series: series.name,
+      tail: 1 - p.percentile / 100,
+      ms: Math.max(p.us / 1000, 0.001),
+    })),
+  );
+  const [lo, hi] = logDomain(rows.map((r) => r.ms));
+  const minTail = Math.min(0.01, ...rows.map((r) => r.tail).filter((t) => t > 0));
+  const ticks = tailTicks(minTail);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: cell.name, subtitle: 'Transfer latency distribution by outcome (HDR percentile plot, from intended start)' },
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    data: { values: rows.filter((r) => r.tail > 0) },
+    mark: { type: 'line', strokeWidth: 2, point: { size: 18, filled: true }, clip: true },
+    encoding: {
+      x: {
+        field: 'tail',
+        type: 'quantitative',
+        title: 'percentile (log scale of 1 − p)',
+        scale: { type: 'log', domain: [0.5, minTail * 0.8], nice: false }, // 0.8: the last point is not cut
+        axis: { values: ticks, labelExpr: "format(100 * (1 - datum.value), '.6~r') + ' %'", grid: true },
+      },
+      y: {
+        field: 'ms',
+        type: 'quantitative',
+        title: 'latency (ms, log scale)',
+        scale: { type: 'log', domain: [lo, hi], nice: false },
+        axis: { values: logTicks(lo, hi), format: ',~r', grid: true },
+      },
+      color: seriesColour(OUTCOME_SERIES),
+    },
+    config: BASE_CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Data saved before the distribution was kept: the quantiles it has. */
+function pointsFromQuantiles(q: Quantiles): PercentilePoint[] {
+  const at: Record<number, number> = { 50: q.p50Us, 90: q.p90Us, 99: q.p99Us, 99.9: q.p999Us };
+  return percentileLine(q.count, q.maxUs, [50, 90, 99, 99.9], (p) => at[p]!);
+}
+
+/** 0.5 (50 %), 0.1 (90 %), 0.01 (99 %) … down to the smallest tail drawn. */
+export function tailTicks(minTail: number): number[] {
+  const ticks = [0.5];
+  for (let t = 0.1; t >= minTail * 0.999; t /= 10) ticks.push(Number(t.toPrecision(1)));
+  return ticks;
+}
+
+/** Distinct from the outcome colours: a node is not an outcome. */
+const NODE_COLOURS = ['#2e6da4', '#17a2b8', '#7b4ea3', '#a0522d', '#d16ba5', '#5f6b6d', '#a0a31c', '#0b2545'];
+
+/** Ok transfers/s per API node: where the load went, and which node stopped answering. */
+export function nodeThroughputSpec(cell: CellReport): TopLevelSpec | undefined {
+  const perSecond = cell.metrics.perSecond;
+  const nodes = [...new Set(perSecond.flatMap((s) => Object.keys(s.okByNode ?? {})))].sort(byNodeName);
+  if (!nodes.length) return undefined; // older data, or no transfer answered
+  const rows = stepRows(perSecond).flatMap(({ t, s }) => nodes.map((node) => ({ t, series: node, value: s.okByNode?.[node] ?? 0 })));
+  const series = nodes.map((name, i) => ({ name, colour: NODE_COLOURS[i % NODE_COLOURS.length]! }));
+  const lines = {
+    data: { values: rows },
+    mark: { type: 'line', strokeWidth: 2, interpolate: 'step-after', clip: true },
+    encoding: {
+      x: xSeconds(cell),
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: 'ok transfers / s',
+        scale: { domain: [0, Math.max(1, ...rows.map((r) => r.value)) * 1.22], nice: true },
+        axis: { format: ',d', tickCount: 5 },
+      },
+      color: { ...seriesColour(series), title: null },
+    },
+  };
+  const routing = cell.settings.routing !== undefined ? ` (routing ${cell.settings.routing})` : '';
+  return cellChart(cell, `Ok transfers/s per API node${routing}`, lines);
+}
+
+/** n2 before n10. */
+function byNodeName(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** Shares of ok / insufficient / failed / indeterminate among the transfers completed each second. */
+export function outcomeMixSpec(cell: CellReport): TopLevelSpec {
+  const rows = stepRows(cell.metrics.perSecond).flatMap(({ t, s }) => {
+    const total = OUTCOMES.reduce((sum, o) => sum + s.transfers[o], 0);
+    return OUTCOME_SERIES.map((series, order) => ({ t, series: series.name, order, share: total ? s.transfers[series.key] / total : 0 }));
+  });
+  const area = {
+    data: { values: rows },
+    mark: { type: 'area', interpolate: 'step-after', opacity: 0.85, clip: true },
+    encoding: {
+      x: xSeconds(cell),
+      y: {
+        field: 'share',
+        type: 'quantitative',
+        stack: 'zero',
+        title: 'share of transfers completed',
+        scale: { domain: [0, 1.3], nice: false }, // the top is left to the fault labels
+        axis: { values: [0, 0.25, 0.5, 0.75, 1], format: '.0%' },
+      },
+      color: { ...seriesColour(OUTCOME_SERIES), legend: { symbolType: 'square', symbolStrokeWidth: 0 } },
+      order: { field: 'order', type: 'quantitative' },
+    },
+  };
+  return cellChart(cell, 'Outcome mix: share of each outcome among the transfers completed per second (blank: none)', area);
+}
+
 /** Run level: ok transfers/s per cell, as bars, so the cells compare at a glance. */
 export function runThroughputSpec(run: RunReport): TopLevelSpec {
   const rows = run.cells.map((c) => ({ cell: c.name, ok: round1(c.metrics.okPerSecond) }));
@@ -201,21 +414,42 @@ export function runThroughputSpec(run: RunReport): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+export interface CellSpecs {
+  cell: string;
+  throughput: TopLevelSpec;
+  latency: TopLevelSpec;
+  distribution: TopLevelSpec;
+  /** Absent for data saved before the API node was recorded. */
+  nodes?: TopLevelSpec;
+  mix: TopLevelSpec;
+}
+
 /** All the specs of a run, keyed the way write.ts names the files. */
-export function chartSpecs(run: RunReport): { cell: string; throughput: TopLevelSpec; latency: TopLevelSpec }[] {
-  return run.cells.map((c) => ({ cell: c.name, throughput: throughputSpec(c), latency: latencySpec(c) }));
+export function chartSpecs(run: RunReport): CellSpecs[] {
+  return run.cells.map((c) => {
+    const nodes = nodeThroughputSpec(c);
+    return {
+      cell: c.name,
+      throughput: throughputSpec(c),
+      latency: latencySpec(c),
+      distribution: distributionSpec(c),
+      ...(nodes ? { nodes } : {}),
+      mix: outcomeMixSpec(c),
+    };
+  });
 }
 
 // ---- shared pieces
 
-function cellChart(cell: CellReport, subtitle: string, lines: object): TopLevelSpec {
+/** `overlays` draw above the data, on scales of their own (pixels, like the band labels). */
+function cellChart(cell: CellReport, subtitle: string, lines: object, overlays: object[] = []): TopLevelSpec {
   const bands = faultBands(cell);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: cell.name, subtitle: bands.length ? `${subtitle} · shaded: faults` : subtitle },
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
-    layer: [...bandLayers(cell, bands), lines],
+    layer: [...bandLayers(cell, bands), lines, ...overlays],
     // the hatching draws on its own 0..1 y scale, so it must not share the data's axis
     resolve: { scale: { y: 'independent' } },
     config: BASE_CONFIG,

@@ -1,16 +1,24 @@
 // The report as Markdown for GitHub: a pure function of the run and the charts' relative paths.
+import { brokenReadPromises, readPromiseTable } from './read-promise.ts';
 import { ANOMALY_CLASSES } from '../check/verdict.ts';
 import type { Anomaly, AnomalyClass, AnomalyExample, CheckResult, SegmentVerdict, Validity } from '../check/verdict.ts';
-import { OUTCOMES } from '../metrics/summary.ts';
+import { MIN_GAP_MS, OUTCOMES } from '../metrics/summary.ts';
 import type { Outcome, Quantiles } from '../metrics/summary.ts';
 import { cell as mdCell, count, ms, plural, rate, seconds, table } from './format.ts';
 import type { CellReport, FaultRecord, RunReport } from './model.ts';
+import { recoveryFigures } from './recovery.ts';
 
 export interface CellCharts {
   cell: string;
   /** Paths relative to report.md. */
   throughput: string;
   latency: string;
+  /** HDR percentile plot by outcome. */
+  distribution?: string;
+  /** Ok transfers/s per API node; absent for data without the node. */
+  nodes?: string;
+  /** Outcome shares per second. */
+  mix?: string;
 }
 
 export interface MarkdownOptions {
@@ -43,7 +51,7 @@ export function renderMarkdown(run: RunReport, charts: CellCharts[], options: Ma
     summary(run, options),
     ...run.cells.map((c, i) => cellSection(c, i, charts.find((ch) => ch.cell === c.name))),
     anomalies(run),
-    realtimeReads(run.check),
+    realtimeReads(run),
     howToRead(run),
   ];
   return parts.join('\n\n') + '\n';
@@ -52,7 +60,12 @@ export function renderMarkdown(run: RunReport, charts: CellCharts[], options: Ma
 // ---- header and verdict
 
 function header(run: RunReport): string {
-  return [`# ${run.notebook} — ${utc(run.startedAt)}`, `**${headline(run.check)}**`].join('\n\n');
+  const broken = brokenReadPromises(run.cells);
+  return [
+    `# ${run.notebook} — ${utc(run.startedAt)}`,
+    `**${headline(run.check)}**`,
+    ...(broken.length ? [`❌ **Fresh reads were promised and stale reads served** in ${broken.map((c) => `"${c.name}"`).join(', ')} (see Realtime reads).`] : []),
+  ].join('\n\n');
 }
 
 /** The one line a reader looks at first. */
@@ -171,8 +184,13 @@ function cellAnchor(c: CellReport, i: number): string {
 
 function cellSection(c: CellReport, i: number, charts: CellCharts | undefined): string {
   const out = [`## ${cellHeading(c, i)}`, settingsLine(c), faultsTable(c.faults)];
+  const recovery = recoveryTable(c);
+  if (recovery) out.push(recovery);
   if (charts) out.push(image(`${c.name}: throughput`, charts.throughput), image(`${c.name}: latency`, charts.latency));
+  if (charts?.nodes) out.push(image(`${c.name}: ok transfers per API node`, charts.nodes));
+  if (charts?.mix) out.push(image(`${c.name}: outcome mix`, charts.mix));
   out.push(latencyTable(c));
+  if (charts?.distribution) out.push(image(`${c.name}: latency distribution`, charts.distribution));
   const retries = retriesLine(c);
   if (retries) out.push(retries);
   return out.join('\n\n');
@@ -197,6 +215,26 @@ function faultsTable(faults: FaultRecord[]): string {
     f.detail ?? '',
   ]);
   return table(['fault', 'target', 'planned at', 'planned for', 'applied at', 'healed at', 'status', 'detail'], rows);
+}
+
+/** The recovery figures of each fault (lib/report/recovery.ts); how they are defined is under How to read. */
+function recoveryTable(c: CellReport): string | undefined {
+  const figures = recoveryFigures(c);
+  if (!figures.length) return undefined;
+  const after = (msValue: number | null, none: string) => (msValue === null ? none : seconds(msValue));
+  const p99 = (us: number | null) => (us === null ? '—' : ms(us));
+  const rows = figures.map((f) => [
+    f.applied ? f.fault : `${f.fault} (not applied)`,
+    rate(f.baselineOkPerS),
+    after(f.dropAfterMs, 'no drop'),
+    f.unavailableMs > 0 ? seconds(f.unavailableMs) : `< ${seconds(MIN_GAP_MS)}`,
+    after(f.recoveredAfterMs, 'not in the cell'),
+    count(f.errorBurst),
+    p99(f.p99InsideUs),
+    p99(f.p99OutsideUs),
+  ]);
+  const head = ['fault', 'baseline ok/s', 'halved after', 'longest without an answer', 'back to 90 % after heal', 'failed + indeterminate', 'p99 inside (ms)', 'p99 outside (ms)'];
+  return ['Recovery (see How to read this report for the definitions):', table(head, rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'])].join('\n\n');
 }
 
 /** Never shows a fault that did not happen as applied. */
@@ -242,15 +280,16 @@ function staleNote(check: CheckResult): string {
 }
 
 /** Strict serializability, beside the money verdict: lib/check/realtime.ts. */
-function realtimeReads(check: CheckResult): string {
-  const r = check.realtime;
+function realtimeReads(run: RunReport): string {
+  const r = run.check.realtime;
   const out = ['## Realtime reads'];
   out.push('A read must not miss a transfer acknowledged before the read was invoked. That is strict ' +
     'serializability: some engines and settings promise it (etcd\'s linearizable reads, a single ' +
     'serializable primary), others do not (serializable or stale reads served locally, replicas), so it ' +
-    'is reported here, not among the money anomalies; Environment says what the engine promises ("stale reads promised"), and the settings of each cell which read mode or isolation it ran under.');
+    'is reported here, not among the money anomalies. Per cell, the table sets what the engine promises under that cell\'s settings and routing beside what was measured: a stale read where fresh reads were promised is a broken promise.');
   if (!r || r.checked === 0) {
     out.push(r?.unchecked ? `Not checked: the adapter reports no account versions (${plural(r.unchecked, 'read')}).` : 'No reads to check.');
+    out.push(readPromiseTable(run.cells));
     return out.join('\n\n');
   }
   const unchecked = r.unchecked ? ` (${plural(r.unchecked, 'more read')} carried no versions and ${r.unchecked === 1 ? 'was' : 'were'} not checked)` : '';
@@ -258,6 +297,7 @@ function realtimeReads(check: CheckResult): string {
     (r.stale === 0 ? '**no stale read**.' : `**${plural(r.stale, 'stale read')}**.`));
   if (r.first) out.push(`First: index ${r.first.index} on ${r.first.node ?? '?'} — ${r.first.detail}`);
   if (r.worst && r.worst.index !== r.first?.index) out.push(`Worst: index ${r.worst.index} on ${r.worst.node ?? '?'} — ${r.worst.detail}`);
+  out.push(readPromiseTable(run.cells));
   return out.join('\n\n');
 }
 
@@ -335,6 +375,17 @@ const CLOSED_LOOP =
   'measured from the send, so a stall shows up only in the few operations caught in it, and as lower ' +
   'throughput.';
 
+const RECOVERY_DEFINITIONS =
+  '**Recovery figures** per fault, over its window from applied to healed (the shaded band). **Baseline**: the ' +
+  'median ok transfers/s of the whole seconds before the fault that no fault touches. **Halved after**: from the ' +
+  'fault\'s start to the first 100 ms that, like the second from it, ran below half the baseline. **Back to 90 % ' +
+  'after heal**: from the heal to the first 100 ms that, like the second from it, ran at 90 % of the baseline or ' +
+  'more (the dashed rule on the throughput chart). **Longest without an answer**: the longest stretch in which no ' +
+  'transfer was answered ok or refused for lack of funds, overlapping the fault or its recovery (the bracket). ' +
+  '**Failed + indeterminate**: the transfers due from the fault\'s start to the recovery that ended so. **p99 ' +
+  'inside / outside**: over the transfers due in the seconds the fault overlaps / in the baseline\'s seconds, ' +
+  'merged exactly from per-second histograms.';
+
 function howToRead(run: RunReport): string {
   const loops = new Set(run.cells.map((c) => String(c.settings.loop)));
   return [
@@ -345,6 +396,7 @@ function howToRead(run: RunReport): string {
       'ledger then: one still in flight inside the database could commit later, and a later audit would ' +
       'show it. Shaded bands in the charts are faults from the moment they were applied to the moment they ' +
       'were healed; hatched grey bands were planned but not applied.',
+    ...(run.cells.some((c) => c.faults.length) ? [RECOVERY_DEFINITIONS] : []),
     `Files: ${link(RUN_FILES.history)} (every operation and fault event), ${link(RUN_FILES.params)} ` +
       `(everything needed to re-run), ${link(RUN_FILES.schedule)} (faults as planned and as applied), ` +
       '`charts/` (SVG, PNG and the Vega-Lite specs).',

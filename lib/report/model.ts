@@ -1,6 +1,7 @@
 // Everything a report is rendered from: plain data, so rendering is a pure function of it.
 import type { CheckResult, SegmentVerdict } from '../check/verdict.ts';
 import type { CellMetrics } from '../metrics/summary.ts';
+import type { ReadPromise } from '../runtime/cluster.ts';
 
 export type FaultStatus = 'applied' | 'unsupported' | 'failed';
 
@@ -34,6 +35,8 @@ export interface CellReport {
   faults: FaultRecord[];
   metrics: CellMetrics;
   verdict: SegmentVerdict;
+  /** What the engine promised about reads in this cell; absent where it states nothing. */
+  readPromise?: ReadPromise;
 }
 
 export interface RunReport {

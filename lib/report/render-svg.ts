@@ -43,12 +43,52 @@ export function loadResvg(): Promise<ResvgModule> {
   return resvgModule;
 }
 
-/** Rasterises an SVG; `scale` 2 gives a sharp image on slides and high-density screens. */
+/** A slide's width: a chart's PNG fills a 1080p projector's width, so its text scales up with it. */
+export const SLIDE_WIDTH_PX = 1920;
+
+/** Rasterises an SVG at `scale` times its size. */
 export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+  return rasterise(svg, { mode: 'zoom', value: scale });
+}
+
+/**
+ * Axis, legend and title text a third larger than in the report's SVG: at SLIDE_WIDTH_PX their
+ * 12 px labels come out at about 36 px (18 pt on a 1080p slide) instead of 30. Only the config's
+ * sizes change: Vega lays the chart out around them, so nothing overlaps that did not before.
+ */
+export const SLIDE_TEXT_SCALE = 4 / 3;
+
+const CONFIG_TEXT_SIZES: Record<string, readonly string[]> = {
+  // the subtitle stays: a long one would widen the chart, and so shrink everything else on the slide
+  title: ['fontSize'],
+  axis: ['labelFontSize', 'titleFontSize'],
+  legend: ['labelFontSize', 'titleFontSize'],
+};
+
+/** The spec with its configured text sizes scaled for a slide; the data and marks are the same. */
+export function slideSpec(spec: TopLevelSpec): TopLevelSpec {
+  const config: Record<string, Record<string, unknown>> = { ...(spec.config as Record<string, Record<string, unknown>> | undefined) };
+  for (const [part, keys] of Object.entries(CONFIG_TEXT_SIZES)) {
+    const scaled: Record<string, unknown> = { ...config[part] };
+    for (const key of keys) {
+      const size = typeof scaled[key] === 'number' ? (scaled[key] as number) : 11; // Vega-Lite's default
+      scaled[key] = Math.round(size * SLIDE_TEXT_SCALE);
+    }
+    config[part] = scaled;
+  }
+  return { ...spec, config } as TopLevelSpec;
+}
+
+/** Rasterises an SVG to the width of a 1080p slide, whatever the chart's own width. */
+export async function svgToSlidePng(svg: string): Promise<Buffer> {
+  return rasterise(svg, { mode: 'width', value: SLIDE_WIDTH_PX });
+}
+
+async function rasterise(svg: string, fitTo: { mode: 'zoom' | 'width'; value: number }): Promise<Buffer> {
   const { Resvg } = await loadResvg();
   const fontFiles = [DEJAVU_SANS, DEJAVU_SANS_BOLD].filter((f) => existsSync(f));
   const resvg = new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: scale },
+    fitTo,
     background: 'white',
     font: {
       loadSystemFonts: true,

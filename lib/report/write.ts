@@ -6,13 +6,18 @@ import { chartSpecs, runThroughputSpec } from './charts.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { CellCharts } from './markdown.ts';
 import type { RunReport } from './model.ts';
-import { renderSvg, svgToPng } from './render-svg.ts';
+import { writeHtmlReport } from './html.ts';
+import { renderSvg, slideSpec, svgToSlidePng } from './render-svg.ts';
 
 const CHARTS_DIR = 'charts';
-const PNG_SCALE = 2;
+
+export interface WriteOptions {
+  /** Also a self-contained report.html with interactive charts (lib/report/html.ts). */
+  html?: boolean;
+}
 
 /** Writes the report into `dir` and returns the paths written (joined with `dir`). */
-export async function writeReport(dir: string, run: RunReport): Promise<string[]> {
+export async function writeReport(dir: string, run: RunReport, options: WriteOptions = {}): Promise<string[]> {
   await mkdir(join(dir, CHARTS_DIR), { recursive: true });
   const written: string[] = [];
   const slugs = uniqueSlugs(run.cells.map((c) => c.name));
@@ -21,23 +26,35 @@ export async function writeReport(dir: string, run: RunReport): Promise<string[]
     const base = `${CHARTS_DIR}/${slugs[i]}`;
     written.push(...(await writeChart(dir, `${base}-throughput`, specs.throughput)));
     written.push(...(await writeChart(dir, `${base}-latency`, specs.latency)));
-    charts.push({ cell: specs.cell, throughput: `${base}-throughput.svg`, latency: `${base}-latency.svg` });
+    written.push(...(await writeChart(dir, `${base}-distribution`, specs.distribution)));
+    if (specs.nodes) written.push(...(await writeChart(dir, `${base}-nodes`, specs.nodes)));
+    written.push(...(await writeChart(dir, `${base}-mix`, specs.mix)));
+    charts.push({
+      cell: specs.cell,
+      throughput: `${base}-throughput.svg`,
+      latency: `${base}-latency.svg`,
+      distribution: `${base}-distribution.svg`,
+      ...(specs.nodes ? { nodes: `${base}-nodes.svg` } : {}),
+      mix: `${base}-mix.svg`,
+    });
   }
   const summaryChart = `${CHARTS_DIR}/summary-throughput`;
   written.push(...(await writeChart(dir, summaryChart, runThroughputSpec(run))));
   const report = join(dir, 'report.md');
   await writeFile(report, renderMarkdown(run, charts, { summaryChart: `${summaryChart}.svg` }));
-  return [...written, report];
+  written.push(report);
+  if (options.html) written.push(await writeHtmlReport(dir));
+  return written;
 }
 
 /** Spec beside its SVG and PNG, so a chart can be re-rendered or edited in the Vega editor. */
-async function writeChart(dir: string, base: string, spec: TopLevelSpec): Promise<string[]> {
+export async function writeChart(dir: string, base: string, spec: TopLevelSpec): Promise<string[]> {
   const svg = await renderSvg(spec);
   const files: [string, string | Buffer][] = [
     [`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n'],
     [`${base}.svg`, svg],
   ];
-  const png = await pngOrWarn(svg);
+  const png = await pngOrWarn(spec);
   if (png) files.push([`${base}.png`, png]);
   for (const [rel, body] of files) await writeFile(join(dir, rel), body);
   return files.map(([rel]) => join(dir, rel));
@@ -45,10 +62,13 @@ async function writeChart(dir: string, base: string, spec: TopLevelSpec): Promis
 
 let pngWarned = false;
 
-/** The PNG, or nothing (said once) when the native renderer is missing: the SVG is what the report uses. */
-async function pngOrWarn(svg: string): Promise<Buffer | undefined> {
+/**
+ * The PNG, for slides: a 1080p slide's width, its text larger (render-svg.ts slideSpec); or
+ * nothing (said once) when the native renderer is missing: the SVG is what the report uses.
+ */
+async function pngOrWarn(spec: TopLevelSpec): Promise<Buffer | undefined> {
   try {
-    return await svgToPng(svg, PNG_SCALE);
+    return await svgToSlidePng(await renderSvg(slideSpec(spec)));
   } catch (err) {
     if (!pngWarned) console.warn(`⚠ PNG charts skipped: ${(err as Error).message}`);
     pngWarned = true;

@@ -4,6 +4,18 @@ import type { ApiClient } from '../api/client.ts';
 import type { FaultDriver } from '../faults/kinds.ts';
 import type { Params } from '../params.ts';
 import { changedSettings, type SettingSpec, type SettingValues } from '../settings.ts';
+import type { Routing } from '../workload/router.ts';
+
+/**
+ * What the engine promises about reads in a cell: whether every read sees every transfer that was
+ * acknowledged before the read began (no stale reads). The report sets it beside what the
+ * realtime-read check measured, so a broken promise is named as one.
+ */
+export interface ReadPromise {
+  fresh: boolean;
+  /** Why, in the engine's own terms (its docs, the cell's read mode, the node the reads go to). */
+  why: string;
+}
 
 export interface Cluster {
   /** Database node names, n1…nN; api[i] is paired with nodes[i]. */
@@ -78,5 +90,7 @@ export interface Runtime {
   refuse?(params: Params, settings: SettingValues): string | undefined;
   /** The engine's settings: flags for the run, changeable per cell through the API nodes. */
   readonly settings?: readonly SettingSpec[];
+  /** What the engine promises about reads under a cell's settings and routing; absent: it states nothing. */
+  freshReads?(settings: SettingValues, routing: Routing): ReadPromise;
   start(ctx: RuntimeContext): Promise<Cluster>;
 }

@@ -27,6 +27,7 @@ export function dockerCluster(engine: DockerEngine): Runtime {
     name: `${engine.title} in Docker`,
     refuse: (params, settings) => refuseNodeCount(params.nodes) ?? engine.refuseNodes?.(params.nodes, settings),
     settings: engine.settings,
+    freshReads: (settings, routing) => engine.freshReads(settings, routing),
     start: (ctx) => start(engine, ctx),
   };
 }

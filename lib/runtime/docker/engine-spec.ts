@@ -2,6 +2,8 @@
 // checked, and how an API node reaches its one database node. Everything else (network,
 // addresses, labels, API nodes, volumes) is the same for every database.
 import type { SettingSpec, SettingValues } from '../../settings.ts';
+import type { Routing } from '../../workload/router.ts';
+import type { ReadPromise } from '../cluster.ts';
 
 export interface NodeAddress {
   /** n1, n2, … */
@@ -65,6 +67,8 @@ export interface DockerEngine {
   settings: readonly SettingSpec[];
   /** Fixed facts the report states beside the settings (replication, read path, …). */
   facts: Record<string, string>;
+  /** Whether reads are promised fresh (no stale reads) under these settings and this routing, and why. */
+  freshReads(settings: SettingValues, routing: Routing): ReadPromise;
   /** Node `node`'s container, started under the run's settings. */
   service(node: NodeAddress, all: readonly NodeAddress[], settings: SettingValues): DbService;
   /** The one-shot set-up step, where the cluster needs one. */

@@ -18,8 +18,10 @@ export function etcd(): DockerEngine {
     settings: etcdSettings,
     facts: {
       'write durability': 'fsync on every commit (etcd default)',
-      'stale reads promised': 'none with linearizable reads; serializable reads are served locally and may be stale (see each cell\'s read mode)',
     },
+    freshReads: (settings) => settings.readMode === 'serializable'
+      ? { fresh: false, why: 'serializable reads are served by the local member, which may lag the leader' }
+      : { fresh: true, why: 'linearizable reads go through Raft (ReadIndex)' },
     service: (node, all) => ({
       // The image's entrypoint is etcd: these are its flags.
       command: [

@@ -80,13 +80,13 @@ export function foundationdb(): DockerEngine {
     settings: [],
     facts: {
       isolation: 'strictly serializable, the only level FoundationDB has (no weaker setting to compare)',
-      'stale reads promised': 'none (strict serializability)',
       redundancy: 'single at 1 node, double at 3, triple at 5 or more (configure new … ssd, once, by the init container)',
       coordinators: 'every node up to 3 nodes, n1–n5 at 5 or more; fixed in the cluster file',
       'storage engine': 'ssd (B-tree on disk); a commit is acknowledged once durable on as many transaction logs as there are copies',
       'fdbserver memory': `${LAPTOP_FLAGS.join(' ')} (defaults 8GiB / 2GiB; lowered to fit a laptop)`,
       'API nodes': 'each client talks to the whole cluster (coordinators, proxies, storage servers), not to its paired node only',
     },
+    freshReads: () => ({ fresh: true, why: 'strict serializability, FoundationDB\'s only level' }),
     layout: (n) => {
       const t = fdbTopology(n);
       const coordinators = t.coordinators === 1 ? 'n1' : `n1–n${t.coordinators}`;

@@ -25,9 +25,9 @@ export function galera(): DockerEngine {
     settings: galeraSettings,
     facts: {
       'reads and audits': 'causal (wsrep_sync_wait = 1)',
-      'stale reads promised': 'none: a read first waits until its node applied what the cluster committed before it (wsrep_sync_wait = 1)',
       replication: 'Galera synchronous certification; SST by rsync',
     },
+    freshReads: () => ({ fresh: true, why: 'a read first waits until its node applied what the cluster committed before it (wsrep_sync_wait = 1)' }),
     service: (node, all, settings) => ({
       // The image's entrypoint passes these to mariadbd, after its own wsrep settings.
       command: [

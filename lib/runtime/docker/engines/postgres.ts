@@ -21,8 +21,10 @@ export function postgresReplicas(): DockerEngine {
     facts: {
       replication: 'asynchronous streaming; n1 is the primary, the others read-only replicas; no failover',
       'replica reads': 'at repeatable read when the isolation is serializable (a hot standby refuses serializable)',
-      'stale reads promised': 'none on the primary (n1); replicas apply its WAL asynchronously and may be stale',
     },
+    freshReads: (_settings, routing) => routing === 'one'
+      ? { fresh: true, why: 'every read goes to the primary, n1' }
+      : { fresh: false, why: 'reads through n2… go to replicas, which apply the primary\'s WAL asynchronously' },
     // synchronous_commit is the adapter's, per session: it may change per cell.
     service: (node: NodeAddress, all: readonly NodeAddress[]) => ({
       command: ['-c', 'max_connections=100', '-c', 'fsync=on'],

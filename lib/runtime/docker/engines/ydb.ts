@@ -240,11 +240,13 @@ export function ydb(): DockerEngine {
       storage: `static group and ${DATABASE} (ssd:1) mirror-3-dc over n1–n3, three PDisks each (sparse ${PDISK_SIZE} files on the node's volume); survives one storage node down`,
       'API nodes': `each talks to the database node in its own container (grpc :${PORTS.database.grpc}, discovery off); n1–n3 run one beside their storage node, which serves no database itself`,
       transactions: 'serializable read-write (YDB\'s default); optimistic locks: a conflicting commit answers ABORTED',
-      'stale reads promised': 'none in serializable read-write; the stale read-only read mode (--read-mode stale) may lag by design',
       configuration: 'V1 static YAML, insecure mode (no TLS, no authentication), as in the manual deployment guide',
       restarts: 'every ydbd under a restart loop (1 s), like the guide\'s systemd units; a database node starts once the database exists',
       platform: 'x86-64 with AVX2 only (no ARM build)',
     },
+    freshReads: (settings) => settings.readMode === 'stale'
+      ? { fresh: false, why: 'stale read-only transactions may lag by design' }
+      : { fresh: true, why: 'serializable read-write transactions' },
     layout: (n) => n <= STORAGE_NODES
       ? `${n} containers, each with a storage node (3 PDisks) and a database node of ${DATABASE}; storage mirror-3-dc over the three`
       : `n1–n3: a storage node (3 PDisks) and a database node each; n4–n${n}: a database node only (${n} database nodes of ${DATABASE}); storage mirror-3-dc over n1–n3`,
