@@ -1,139 +1,117 @@
-// npm run bench — how fast is bankrun itself? The open-loop driver through one API node, first
-// into the in-memory reference store (the harness's own ceiling), then into one embedded
-// PostgreSQL. For each, the highest arrival rate sustained with p99 under the target, found by
-// doubling then bisecting. Writes results/bench/<UTC timestamp>/bench.md.
+// npm run bench — how fast and how right is bankrun itself? Runs the sections in scripts/bench/
+// one after another and writes results/bench/<UTC timestamp>/bench.md, with bench.json beside it
+// holding the same figures. bench.md is rewritten after each section, so a run cut short keeps
+// what it measured.
 //
-//   npm run bench [-- --step 5s --p99 10ms --out results]
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+//   npm run bench [-- --only harness,checker] [--quick] [--out results]
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runCell, type CellPlan } from '../lib/cells.ts';
-import { checkFile } from '../lib/check/check-file.ts';
-import { HistoryWriter } from '../lib/history/writer.ts';
-import type { CellMetrics } from '../lib/metrics/summary.ts';
-import { DEFAULTS, parseDurationMs, type Params } from '../lib/params.ts';
-import { makeRunDir } from '../lib/results.ts';
-import type { Runtime } from '../lib/runtime/cluster.ts';
-import { embeddedMemory, embeddedPostgres } from '../lib/runtime/embedded.ts';
-import { initialBalances } from '../lib/workload/bank.ts';
-import { benchChecker } from './bench-checker.ts';
-import { ADMIN_PROCESS, healthyThenAudit, setupAccounts } from '../lib/workload/admin.ts';
-import { ProcessIds } from '../lib/workload/executor.ts';
-import { OpGenerator } from '../lib/workload/generator.ts';
-import { defaultValues } from '../lib/settings.ts';
-import { SeededRandom } from '../lib/random.ts';
+import { makeRunDir, writeJson } from '../lib/results.ts';
+import type { BenchOptions, BenchSection } from './bench/section.ts';
 
-const { values } = parseArgs({
-  options: { step: { type: 'string', default: '5s' }, p99: { type: 'string', default: '10ms' }, out: { type: 'string', default: 'results' } },
-  strict: true,
-});
-const stepMs = parseDurationMs(values.step!, 'step');
-const p99TargetUs = parseDurationMs(values.p99!, 'p99') * 1000;
-const params: Params = { ...DEFAULTS, seed: 1, accounts: 1000, balance: 1_000_000, reads: 0.2, durationMs: stepMs };
-
-interface Step {
-  rate: number;
-  metrics: CellMetrics;
-  cpuUsPerOp: number;
-  passed: boolean;
+interface SectionModule {
+  run(opts: BenchOptions): Promise<BenchSection>;
 }
 
-async function bench(runtime: Runtime): Promise<{ steps: Step[]; best: Step | undefined; valid: unknown }> {
-  const scratchDir = await mkdtemp(join(tmpdir(), 'bankrun-bench-'));
-  const history = new HistoryWriter(join(scratchDir, 'history.jsonl'));
-  const cluster = await runtime.start({ params, settings: defaultValues(runtime.settings ?? []), scratchDir, resultsDir: scratchDir, runId: 'bench', log: (l) => console.log(`  ${l}`) });
-  try {
-    await setupAccounts(history, cluster.api[0]!, initialBalances({ accounts: params.accounts, initialBalance: params.balance }));
-    const gen = new OpGenerator({ seed: params.seed, accounts: params.accounts, maxAmount: params.maxAmount, readShare: params.reads });
-    const processes = new ProcessIds(ADMIN_PROCESS + 1);
-    const steps: Step[] = [];
-    const measure = async (rate: number): Promise<Step> => {
-      const plan: CellPlan = { name: `${rate}/s`, loop: 'open', rate, workers: 0, routing: 'one', durationMs: stepMs, faults: [], settings: {} };
-      const cpu0 = process.cpuUsage();
-      const random = { routing: new SeededRandom(params.seed, 'routing'), nemesis: new SeededRandom(params.seed, 'nemesis') };
-      const cell = await runCell(plan, { params, cluster, history, gen, random, processes, signal: new AbortController().signal, log: console.log });
-      const cpu = process.cpuUsage(cpu0);
-      const m = cell.metrics;
-      const ops = sumCounts(m);
-      const passed = m.transfers.ok.p99Us < p99TargetUs && m.dropped === 0 && m.transfers.fail.count === 0 && m.transfers.info.count === 0;
-      const step = { rate, metrics: m, cpuUsPerOp: ops ? (cpu.user + cpu.system) / ops : 0, passed };
-      console.log(`  ${String(rate).padStart(6)}/s  p99 ${(m.transfers.ok.p99Us / 1000).toFixed(2)} ms  ok ${m.transfers.ok.count}  ` +
-        `failed ${m.transfers.fail.count}  indeterminate ${m.transfers.info.count}  dropped ${m.dropped}  ${passed ? 'pass' : 'FAIL'}`);
-      steps.push(step);
-      return step;
-    };
-    // From 100/s: double while steps pass (halve while they fail), then bisect three times
-    // between the highest pass and the lowest failure.
-    let low = 0;
-    let high = 0;
-    for (let rate = 100; rate >= 25 && rate <= 64_000; ) {
-      if ((await measure(rate)).passed) {
-        low = rate;
-        if (high) break;
-        rate *= 2;
-      } else {
-        high = rate;
-        if (low) break;
-        rate /= 2;
-      }
-    }
-    for (let i = 0; i < 3 && high > 0 && low > 0; i++) {
-      const mid = Math.round((low + high) / 2 / 25) * 25;
-      if (mid === low || mid === high) break;
-      if ((await measure(mid)).passed) low = mid;
-      else high = mid;
-    }
-    await healthyThenAudit(history, cluster.api);
-    history.close();
-    const check = await checkFile(history.path);
-    return { steps, best: steps.filter((s) => s.passed && s.rate === low)[0], valid: check.valid };
-  } finally {
-    history.close();
-    await cluster.close();
-    await rm(scratchDir, { recursive: true, force: true });
-  }
-}
-
-function sumCounts(m: CellMetrics): number {
-  const t = m.transfers;
-  const r = m.reads;
-  return t.ok.count + t.insufficient.count + t.fail.count + t.info.count + r.ok.count + r.insufficient.count + r.fail.count + r.info.count;
-}
-
-const started = new Date();
-const results: [string, Awaited<ReturnType<typeof bench>>][] = [];
-for (const runtime of [embeddedMemory(), embeddedPostgres()]) {
-  console.log(`\n${runtime.name}: open loop through one API node, ${stepMs / 1000} s per step, target p99 < ${p99TargetUs / 1000} ms`);
-  results.push([runtime.name, await bench(runtime)]);
-}
-
-console.log('\nchecker: a generated 1,000,000-operation history, checked from the file in a process of its own');
-const checker = await benchChecker();
-console.log(`  ${checker.seconds.toFixed(1)} s, peak RSS ${checker.peakRssMiB.toFixed(0)} MiB, verdict ${checker.valid}`);
-
-const dir = await makeRunDir(values.out!, 'bench', started);
-const ms = (us: number) => (us / 1000).toFixed(2);
-const lines = [
-  `# bankrun bench — ${started.toISOString().replace('T', ' ').replace(/\.\d+Z/, ' UTC')}`,
-  `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}. ` +
-    `Open loop through one API node (a separate process on loopback), ${stepMs / 1000} s per step, ${params.accounts} accounts, ` +
-    `${params.reads * 100} % reads; a step passes when ok-transfer p99 < ${p99TargetUs / 1000} ms with nothing dropped, failed or indeterminate.`,
-  `Re-run: \`npm run bench -- --step ${stepMs / 1000}s --p99 ${p99TargetUs / 1000}ms\``,
-  '## Highest sustained rate',
-  '| store | rate (ops/s) | p50 ms | p99 ms | max ms | tester CPU µs/op | history checked |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
-  ...results.map(([name, r]) => r.best
-    ? `| ${name} | ${r.best.rate} | ${ms(r.best.metrics.transfers.ok.p50Us)} | ${ms(r.best.metrics.transfers.ok.p99Us)} | ${ms(r.best.metrics.transfers.ok.maxUs)} | ${r.best.cpuUsPerOp.toFixed(0)} | ${r.valid === true ? 'valid' : String(r.valid)} |`
-    : `| ${name} | none passed | | | | | ${String(r.valid)} |`),
-  '## Checker',
-  `A generated history of ${checker.ops.toLocaleString('en')} operations (100 accounts, 20 % reads, 64 processes, one audit) ` +
-    `checked from the file: ${checker.seconds.toFixed(1)} s, peak RSS ${checker.peakRssMiB.toFixed(0)} MiB, verdict ${String(checker.valid)}.`,
-  '## Every step',
-  '| store | rate | p99 ms | ok | insufficient | failed | indeterminate | dropped | CPU µs/op | |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-  ...results.flatMap(([name, r]) => r.steps.map((s) =>
-    `| ${name} | ${s.rate} | ${ms(s.metrics.transfers.ok.p99Us)} | ${s.metrics.transfers.ok.count} | ${s.metrics.transfers.insufficient.count} | ${s.metrics.transfers.fail.count} | ${s.metrics.transfers.info.count} | ${s.metrics.dropped} | ${s.cpuUsPerOp.toFixed(0)} | ${s.passed ? 'pass' : 'fail'} |`)),
+/** Every section, in the order they run; `--only` picks by these names. */
+const SECTIONS: readonly { name: string; load: () => Promise<SectionModule> }[] = [
+  { name: 'harness', load: () => import('./bench/harness-ceiling.ts') },
+  { name: 'pgbench', load: () => import('./bench/pgbench.ts') },
+  { name: 'coordinated-omission', load: () => import('./bench/coordinated-omission.ts') },
+  { name: 'checker', load: () => import('./bench/checker.ts') },
+  { name: 'bring-up', load: () => import('./bench/bring-up.ts') },
+  { name: 'memory', load: () => import('./bench/memory.ts') },
 ];
-await writeFile(join(dir, 'bench.md'), lines.join('\n\n').replace(/\n\n\|/g, '\n|') + '\n');
-console.log(`\nbench: ${join(dir, 'bench.md')}`);
+
+interface Finished {
+  name: string;
+  seconds: number;
+  section: BenchSection;
+  /** The section threw: its message, and the section counts as not meeting its target. */
+  error?: string;
+}
+
+function parseFlags(): { only: string[]; quick: boolean; out: string } {
+  const usage = `usage: npm run bench [-- --only ${SECTIONS.map((s) => s.name).join(',')}] [--quick] [--out results]`;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'results' } },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+  const known = SECTIONS.map((s) => s.name);
+  const only = values.only === undefined ? known : values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = only.filter((name) => !known.includes(name));
+  if (unknown.length > 0 || only.length === 0) {
+    console.error(`bench: --only ${JSON.stringify(values.only)}: ${unknown.length ? `no section ${unknown.join(', ')}` : 'names no section'}; the sections are ${known.join(', ')}\n${usage}`);
+    process.exit(2);
+  }
+  return { only, quick: values.quick!, out: values.out! };
+}
+
+function machine(): Record<string, string | number> {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    'memory (GiB)': Number((totalmem() / 2 ** 30).toFixed(1)),
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    'load average at start (1 min)': Number(loadavg()[0]!.toFixed(2)),
+  };
+}
+
+function renderMarkdown(started: Date, flags: { only: string[]; quick: boolean }, host: Record<string, string | number>, done: Finished[]): string {
+  const args = [...(flags.only.length < SECTIONS.length ? [`--only ${flags.only.join(',')}`] : []), ...(flags.quick ? ['--quick'] : [])];
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const met = (f: Finished): string => (f.error ? 'error' : f.section.targetMet === undefined ? '—' : f.section.targetMet ? 'met' : '**not met**');
+  const parts = [
+    `# bankrun bench — ${started.toISOString().replace('T', ' ').replace(/\.\d+Z/, ' UTC')}`,
+    `Machine: ${host.cores} cores (${host.cpu}), ${host['memory (GiB)']} GiB, Node.js ${host.node}, ${host.os}; ` +
+      `1-minute load average ${host['load average at start (1 min)']} at the start (other work on the machine shares its cores).`,
+    `Re-run: \`${command}\`${flags.quick ? ' — **a quick smoke run: every section shortened, figures not comparable with the targets**' : ''}`,
+    ['| section | target | time s |', '| --- | --- | ---: |', ...done.map((f) => `| ${f.section.title} | ${met(f)} | ${f.seconds.toFixed(0)} |`)].join('\n'),
+    ...done.flatMap((f) => [`## ${f.section.title}`, f.section.markdown]),
+  ];
+  return parts.join('\n\n') + '\n';
+}
+
+const flags = parseFlags();
+const started = new Date();
+const host = machine();
+const dir = await makeRunDir(flags.out, 'bench', started);
+const log = (line: string): void => console.log(line);
+const done: Finished[] = [];
+for (const { name, load } of SECTIONS.filter((s) => flags.only.includes(s.name))) {
+  log(`\n== ${name}`);
+  const t0 = performance.now();
+  let finished: Finished;
+  try {
+    const section = await (await load()).run({ outDir: dir, log, quick: flags.quick });
+    finished = { name, seconds: (performance.now() - t0) / 1000, section };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`${name} failed: ${message}`);
+    finished = {
+      name,
+      seconds: (performance.now() - t0) / 1000,
+      section: { title: name, markdown: `This section failed before it could measure anything:\n\n\`\`\`\n${message}\n\`\`\``, figures: {}, targetMet: false },
+      error: message,
+    };
+  }
+  done.push(finished);
+  await writeFile(join(dir, 'bench.md'), renderMarkdown(started, flags, host, done));
+  await writeJson(join(dir, 'bench.json'), {
+    started: started.toISOString(),
+    machine: host,
+    flags,
+    sections: done.map((f) => ({ name: f.name, title: f.section.title, seconds: Number(f.seconds.toFixed(1)), targetMet: f.section.targetMet ?? null, figures: f.section.figures, ...(f.error ? { error: f.error } : {}) })),
+  });
+}
+log(`\nbench: ${join(dir, 'bench.md')} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`);
+if (done.some((f) => f.error)) process.exitCode = 1;

@@ -65,3 +65,37 @@ t.test('connection refused before sending is a definite fail', async (t) => {
   t.same(await client.transfer(tr), { type: 'fail', error: 'api-unreachable' });
   t.same(await client.read(), { type: 'fail', error: 'api-unreachable' });
 });
+
+t.test('with a connection cap, a request that times out still waiting for a connection is a definite fail', async (t) => {
+  const server = http.createServer(() => undefined); // never answers
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new ApiClient({ name: 'n1', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 200, connections: 1 });
+  t.teardown(async () => {
+    server.closeAllConnections();
+    await client.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const [sent, queued] = await Promise.all([client.transfer(tr), client.transfer({ ...tr, id: 't2' })]);
+  t.same(sent, { type: 'info', error: 'timeout' }, 'the one on the connection may have been applied');
+  t.same(queued, { type: 'fail', error: 'timeout before sending' }, 'the one that never left certainly was not');
+});
+
+t.test('connections are reused: many sequential requests, one connection', async (t) => {
+  let connections = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","retries":0}');
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new ApiClient({ name: 'n1', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  t.teardown(async () => {
+    await client.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  for (let i = 0; i < 20; i++) t.equal((await client.transfer({ ...tr, id: `t${i}` })).type, 'ok');
+  t.equal(connections, 1);
+  const burst = await Promise.all(Array.from({ length: 5 }, (_, i) => client.transfer({ ...tr, id: `b${i}` })));
+  t.ok(burst.every((r) => r.type === 'ok'));
+  t.ok(connections <= 5, `a burst of 5 opens at most 5 connections (${connections})`);
+});

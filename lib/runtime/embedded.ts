@@ -10,16 +10,26 @@ import { spawnApiNode, type ApiNode } from '../api/spawn.ts';
 import { noFaults, type FaultDriver, type FaultKind, type Support } from '../faults/kinds.ts';
 import type { Params } from '../params.ts';
 import { startPostgresNode, type PostgresNode } from './embedded-postgres.ts';
-import { changeApiSettings, type Cluster, type Runtime, type RuntimeContext } from './cluster.ts';
+import { changeApiSettings, type Cluster, type ReadPromise, type Runtime, type RuntimeContext } from './cluster.ts';
 import { postgresSettings } from './engine-settings.ts';
+
+/** One node serves every read and write: a read that misses an acknowledged transfer is a bug. */
+const ONE_NODE: ReadPromise = { fresh: true, why: 'one node serves every read' };
 
 const NETWORK_FAULT = 'the embedded runtime runs on loopback; network faults need the Docker runtime';
 
-export function embeddedPostgres(): Runtime {
+/** How the tester talks to the API node. */
+export interface EmbeddedOptions {
+  /** Most connections the tester opens to the API node; default: one per request in flight. */
+  connections?: number;
+}
+
+export function embeddedPostgres(opts: EmbeddedOptions = {}): Runtime {
   return {
     name: 'embedded PostgreSQL (1 node)',
     refuse: (params) => refuseClusters(params, 'embedded PostgreSQL'),
     settings: postgresSettings,
+    freshReads: () => ONE_NODE,
     async start(ctx) {
       // As root, PostgreSQL runs as the postgres user, who must reach its data directory.
       await chmod(ctx.scratchDir, 0o755);
@@ -27,10 +37,9 @@ export function embeddedPostgres(): Runtime {
       ctx.log(`n1: PostgreSQL ready on port ${db.port}`);
       try {
         const api = await startApi(ctx, 'postgres', { url: db.url, ...ctx.settings });
-        return cluster(ctx.params, db, api, {
+        return cluster(ctx.params, db, api, opts, {
           database: `PostgreSQL ${await serverVersion(db.url)} (embedded-postgres)`,
           nodes: '1 database node + 1 API node, local processes',
-          'stale reads promised': 'none: one node',
         });
       } catch (err) {
         await db.destroy();
@@ -41,13 +50,14 @@ export function embeddedPostgres(): Runtime {
 }
 
 /** The in-process reference store behind one API node: measures the harness, has nothing to fault. */
-export function embeddedMemory(): Runtime {
+export function embeddedMemory(opts: EmbeddedOptions = {}): Runtime {
   return {
     name: 'memory store (1 API node)',
+    freshReads: () => ONE_NODE,
     refuse: (params) => refuseClusters(params, 'the memory store'),
     async start(ctx) {
       const api = await startApi(ctx, 'memory', {});
-      return cluster(ctx.params, null, api, { database: 'bankrun memory store (reference)', nodes: '1 API node holding the store' });
+      return cluster(ctx.params, null, api, opts, { database: 'bankrun memory store (reference)', nodes: '1 API node holding the store' });
     },
   };
 }
@@ -75,8 +85,8 @@ async function startApi(ctx: RuntimeContext, adapter: string, config: Record<str
   return api;
 }
 
-function cluster(params: Params, db: PostgresNode | null, api: ApiNode, environment: Record<string, string>): Cluster {
-  const client = new ApiClient({ name: 'n1', url: api.url, timeoutMs: params.timeoutMs });
+function cluster(params: Params, db: PostgresNode | null, api: ApiNode, opts: EmbeddedOptions, environment: Record<string, string>): Cluster {
+  const client = new ApiClient({ name: 'n1', url: api.url, timeoutMs: params.timeoutMs, connections: opts.connections });
   let closed = false;
   return {
     nodes: ['n1'],
