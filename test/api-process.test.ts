@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { ApiClient } from '../lib/api/client.ts';
-import { spawnApiNode } from '../lib/api/spawn.ts';
+import { childExecArgv, spawnApiNode } from '../lib/api/spawn.ts';
 
 const alive = (pid: number): boolean => {
   try {
@@ -45,4 +45,10 @@ t.test('a node that cannot start says which one and shows its stderr', async (t)
   await t.rejects(spawnApiNode({ name: 'n3', adapter: 'no-such-adapter' }), {
     message: /^API node n3: exited \(2\) before listening; stderr tail:\napi node: unknown adapter "no-such-adapter"; known: .*memory/,
   });
+});
+
+t.test('an API node does not inherit code given with -e or -p, nor inspector flags', async (t) => {
+  const loader = ['--require', '/x/preflight.cjs', '--import', 'file:///x/loader.mjs'];
+  t.same(childExecArgv([...loader, '-e', 'startNotebook()', '--inspect=9229']), loader);
+  t.same(childExecArgv(['--eval=run()', ...loader, '--print', '1+1', '--enable-source-maps']), [...loader, '--enable-source-maps']);
 });

@@ -67,7 +67,26 @@ function runtimeCommand(): string[] {
     const deno = (globalThis as unknown as { Deno: { execPath(): string } }).Deno;
     return [deno.execPath(), 'run', '-A'];
   }
-  return [process.execPath, ...process.execArgv.filter((arg) => !arg.startsWith('--inspect'))];
+  return [process.execPath, ...childExecArgv(process.execArgv)];
+}
+
+/**
+ * The parent's Node flags minus those the child must not inherit: inspector flags (the port),
+ * and code given on the command line (`-e`/`-p`), which would run again in every API node.
+ */
+export function childExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (arg.startsWith('--inspect')) continue;
+    if (['-e', '--eval', '-p', '--print'].includes(arg)) {
+      i++; // and its code
+      continue;
+    }
+    if (/^--(eval|print)=/.test(arg)) continue;
+    out.push(arg);
+  }
+  return out;
 }
 
 function flags(opts: ApiNodeOptions, host: string): string[] {
