@@ -1,5 +1,7 @@
 // BankStore on PostgreSQL through `pg`. A transfer is ONE statement (one round trip) built from
-// data-modifying CTEs, so there is no interactive transaction to lose half-way.
+// data-modifying CTEs, so there is no interactive transaction to lose half-way. It is a named
+// prepared statement (parsed and planned once per connection), run through RowQuery
+// (adapters/pg/row-query.ts), the cheapest way through `pg` for a one-row answer.
 //
 // The pieces that CockroachDB / YugabyteDB adapters reuse are exported: the SQL text, the
 // classification function, the retry loop and PgBankStore itself. Those databases differ only in
@@ -17,6 +19,7 @@
 // read committed, also written with hyphens; default from the dialect), synchronousCommit (on | off;
 // default: the server's setting), timeoutMs (per statement, default 4000),
 // connectTimeoutMs (default 2000), poolMax (default 10).
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
   DefiniteError,
@@ -34,6 +37,7 @@ import {
   type Versions,
 } from '../lib/store.ts';
 import { withDeadline } from '../lib/deadline.ts';
+import { RowQuery } from './pg/row-query.ts';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../lib/retry.ts';
 
 // ---- dialect ------------------------------------------------------------------------------
@@ -49,7 +53,7 @@ export interface Dialect {
   ambiguous: ReadonlySet<string>;
   /** Server errors whose message says the commit may have happened, whatever their SQLSTATE (never retried). */
   ambiguousMessage?: RegExp;
-  /** Replaces SQL.transfer where that does not run: same parameters, same result columns. */
+  /** Replaces SQL.transfer where that does not run: same parameters, same result columns in the same order. */
   transferSql?: string;
 }
 
@@ -118,6 +122,20 @@ SELECT EXISTS (SELECT 1 FROM debit) AS debited,
   /** $1 id */
   ledgerEntry: 'SELECT src, dst, amount FROM ledger WHERE id = $1',
 } as const;
+
+/**
+ * A named prepared statement: parsed and planned once per connection, then each call sends only
+ * Bind/Execute (no SQL text, no re-planning on the server). The name comes from a hash of the
+ * text, so two statements (a dialect's own transfer, say) never share a name.
+ */
+export interface PreparedSql {
+  name: string;
+  text: string;
+}
+
+export function prepared(text: string): PreparedSql {
+  return { name: `bankrun_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`, text };
+}
 
 /** Constraint whose violation means "this transfer id is already in the ledger". */
 export const LEDGER_PKEY = 'ledger_pkey';
@@ -228,8 +246,11 @@ export class PgBankStore implements CountingBankStore {
   readonly pool: pg.Pool;
   private retryCount = 0;
   private readonly guarded = new WeakSet<pg.PoolClient>();
+  private readonly transferSql: PreparedSql;
+  private readonly readSql = prepared(SQL.read);
 
   constructor(readonly opts: PgStoreOptions) {
+    this.transferSql = prepared(opts.dialect.transferSql ?? SQL.transfer);
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolMax,
@@ -286,7 +307,7 @@ export class PgBankStore implements CountingBankStore {
   }
 
   async readVersioned(): Promise<{ balances: Balances; versions: Versions }> {
-    const rows = await this.withClient(classifyRead, (c) => c.query<{ id: string; balance: string; version: string }>(SQL.read));
+    const rows = await this.withClient(classifyRead, (c) => c.query<{ id: string; balance: string; version: string }>(this.readSql));
     return { balances: toBalances(rows.rows), versions: Object.fromEntries(rows.rows.map((r) => [r.id, Number(r.version)])) };
   }
 
@@ -329,10 +350,8 @@ export class PgBankStore implements CountingBankStore {
    */
   private async transferOnce(t: Transfer): Promise<{ result: TransferResult; versions?: Versions }> {
     try {
-      const res = await this.withClient(this.classifyWrite, (c) =>
-        c.query<TransferRow>(this.opts.dialect.transferSql ?? SQL.transfer, [t.id, t.from, t.to, String(t.amount)]),
-      );
-      return transferResult(t, res.rows[0]);
+      const row = await this.withClient(this.classifyWrite, (c) => RowQuery.run(c, this.transferSql, [t.id, t.from, t.to, String(t.amount)]));
+      return transferResult(t, row as TransferRow | undefined);
     } catch (err) {
       if (!isLedgerDuplicate(err)) throw err;
       const stored = await this.withClient(classifyRead, (c) => c.query<LedgerRow>(SQL.ledgerEntry, [t.id]));
@@ -343,10 +362,16 @@ export class PgBankStore implements CountingBankStore {
     }
   }
 
+  // Made once, like timedOut below: they are passed on every transfer.
+  private readonly retryable = (err: unknown): boolean => isRetryable(err, this.opts.dialect);
+  private readonly countRetry = (): void => {
+    this.retryCount++;
+  };
+
   /** The retry loop, then classification of whatever it gave up on (keeping its retry count). */
   private async retrying<T>(attempt: () => Promise<T>): Promise<{ value: T; retries: number }> {
     try {
-      return await withRetries(this.opts.retry, (err) => isRetryable(err, this.opts.dialect), attempt, () => this.retryCount++);
+      return await withRetries(this.opts.retry, this.retryable, attempt, this.countRetry);
     } catch (err) {
       throw withRetryCount(classify(err, true, this.opts.dialect), retriesOf(err));
     }
@@ -355,6 +380,9 @@ export class PgBankStore implements CountingBankStore {
   /** Writes keep retryable errors and ledger duplicates raw: the retry loop and transferOnce decide. */
   private readonly classifyWrite = (err: unknown, sent: boolean): Error =>
     isRetryable(err, this.opts.dialect) || isLedgerDuplicate(err) ? asError(err) : classify(err, sent, this.opts.dialect);
+
+  /** Made once: a closure per call would be one more allocation on every transfer. */
+  private readonly timedOut = (): Error => new StatementTimeout(this.opts.timeoutMs);
 
   /**
    * Checks out a client, runs `work` under the statement timeout, and classifies failures with
@@ -373,7 +401,7 @@ export class PgBankStore implements CountingBankStore {
     }
     this.guard(client);
     try {
-      const value = await withDeadline(work(client), this.opts.timeoutMs, () => new StatementTimeout(this.opts.timeoutMs));
+      const value = await withDeadline(work(client), this.opts.timeoutMs, this.timedOut);
       client.release();
       return value;
     } catch (err) {
@@ -411,26 +439,23 @@ interface LedgerRow {
   amount: string;
 }
 
-interface TransferRow {
-  debited: boolean;
-  credited: boolean;
-  entered: boolean;
-  src_exists: boolean;
-  dst_exists: boolean;
-  /** bigint columns arrive as strings. */
-  src_version: string | null;
-  dst_version: string | null;
-}
+/**
+ * The transfer's one row by position, as the server sent it (text: 't'/'f', versions as digits or
+ * null): SQL.transfer's columns debited, credited, entered, src_exists, dst_exists, src_version,
+ * dst_version (RowQuery: no per-field parsing, no object per row).
+ */
+type TransferRow = [string, string, string, string, string, string | null, string | null];
 
 function transferResult(t: Transfer, row: TransferRow | undefined): { result: TransferResult; versions?: Versions } {
   if (!row) throw new IndeterminateError(`transfer ${t.id}: statement returned no row`);
-  if (row.debited && row.credited && row.entered) {
-    return { result: 'ok', versions: { [t.from]: Number(row.src_version), [t.to]: Number(row.dst_version) } };
+  const [debited, credited, entered, srcExists, dstExists, srcVersion, dstVersion] = row;
+  if (debited === 't' && credited === 't' && entered === 't') {
+    return { result: 'ok', versions: { [t.from]: Number(srcVersion), [t.to]: Number(dstVersion) } };
   }
-  if (!row.src_exists || !row.dst_exists) throw new DefiniteError(`unknown account in transfer ${t.id}`);
-  if (!row.debited) return { result: 'insufficient' };
+  if (srcExists !== 't' || dstExists !== 't') throw new DefiniteError(`unknown account in transfer ${t.id}`);
+  if (debited !== 't') return { result: 'insufficient' };
   // Cannot happen in one statement; if it does, the database broke atomicity: say so loudly.
-  throw new IndeterminateError(`transfer ${t.id}: partial effect ${JSON.stringify(row)}`);
+  throw new IndeterminateError(`transfer ${t.id}: partial effect (debited ${debited}, credited ${credited}, entered ${entered})`);
 }
 
 function toBalances(rows: { id: string; balance: string }[]): Balances {
