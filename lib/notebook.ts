@@ -11,10 +11,10 @@
 import { randomInt } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { planCell, describePlan, runCell, type CellPlan, type CellSpec, type CellTick } from './cells.ts';
-import { BankChecker } from './check/bank-checker.ts';
+import { BankChecker, LIVE_TRANSFER_RECORDS } from './check/bank-checker.ts';
 import { checkFile } from './check/check-file.ts';
 import type { CheckResult, Segment } from './check/verdict.ts';
 import { nowNs } from './clock.ts';
@@ -66,12 +66,13 @@ export class Notebook {
   private history!: HistoryWriter;
   /** results/<notebook>/<timestamp>/, made when the cluster is brought up. */
   private dir = '';
-  private readonly live = new BankChecker();
+  /** Bounded, so a long run's memory stays flat; the verdict comes from the file, unbounded. */
+  private readonly live = new BankChecker({ maxTransferRecords: LIVE_TRANSFER_RECORDS });
   /** What the live display shows, fed from the history like the live checker. */
   private readonly progressState = new ProgressState();
   private readonly display = openDisplay({
     out: process.stdout, env: process.env, state: this.progressState,
-    checker: () => ({ anomalies: this.live.anomalyCount(), stopped: this.liveBroken }),
+    checker: () => ({ anomalies: this.live.anomalyCount(), stopped: this.liveBroken, ledgerLeftToFinal: this.live.ledgerChecksLeftToFinal() }),
   });
   private readonly gen: OpGenerator;
   private readonly random: { routing: SeededRandom; nemesis: SeededRandom };
@@ -90,6 +91,7 @@ export class Notebook {
   private settingSpecs: readonly SettingSpec[] = [];
   /** The engine's promise about reads, per cell (see ReadPromise). */
   private freshReads: Runtime['freshReads'];
+  private loadAtStart = 0;
   private runSettings: SettingValues = {};
   private appliedSettings: SettingValues = {};
 
@@ -111,6 +113,7 @@ export class Notebook {
     if (this.cluster) throw new Error('this notebook already has a cluster up');
     this.settingSpecs = runtime.settings ?? [];
     this.freshReads = runtime.freshReads;
+    this.loadAtStart = loadavg()[0]!;
     if (this.args.help) {
       console.log(`${this.name} — a bankrun notebook (${runtime.name})\n\n${usage(this.args.defaults)}`);
       if (this.settingSpecs.length) console.log(`Settings of this engine (per cell, the notebook may change them):\n${settingsUsage(this.settingSpecs, {}).join('\n')}`);
@@ -283,6 +286,8 @@ export class Notebook {
         ...this.cluster?.environment,
         'bring-up': `${(this.bringUpMs / 1000).toFixed(1)} s`,
         machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}`,
+        // Other work on the machine takes cores from the cluster: a reader should know.
+        'load average (1 min)': `${this.loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`,
         runtime: 'Deno' in globalThis ? `Deno ${(globalThis as any).Deno.version.deno}` : `Node.js ${process.version}`,
       },
       cells,

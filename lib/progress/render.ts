@@ -145,8 +145,10 @@ function nodePieces(nodes: ProgressSnapshot['nodes']): Piece[] {
 
 function checkerPieces(s: ProgressSnapshot): Piece[] {
   if (s.checker.stopped) return [['yellow', `stopped at ${anomalyCount(s.checker.anomalies)}; the history is checked at the end`]];
-  if (s.checker.anomalies === 0) return [['green', 'no anomalies so far']];
-  return [['red', `${anomaliesText(s.checker.anomalies)} — see the report`]];
+  const found: Piece = s.checker.anomalies === 0 ? ['green', 'no anomalies so far'] : ['red', `${anomaliesText(s.checker.anomalies)} — see the report`];
+  if (!s.checker.ledgerLeftToFinal) return [found];
+  // Past its memory bound the live check still checks reads; the ledger is judged from the file.
+  return [found, ['yellow', ' · ledger checks at the end']];
 }
 
 const anomalyCount = (n: number) => `${n} anomal${n === 1 ? 'y' : 'ies'}`;

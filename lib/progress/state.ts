@@ -23,6 +23,8 @@ export interface CheckerStatus {
   anomalies: number;
   /** The live check gave up (the history file is still checked at the end). */
   stopped: boolean;
+  /** The live check reached its bound on transfers: it still checks reads, the ledger checks wait for the file. */
+  ledgerLeftToFinal?: boolean;
 }
 
 export type FaultPhase = 'planned' | 'applying' | 'active' | 'healing' | 'healed' | 'not-applied' | 'heal-failed';
