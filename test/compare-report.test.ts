@@ -16,14 +16,15 @@ import { runFixture } from './helpers/run-fixture.ts';
 const schema = JSON.parse(await readFile(new URL('../node_modules/vega-lite/build/vega-lite-schema.json', import.meta.url), 'utf8'));
 const validate = new Ajv({ strict: false, allErrors: true, logger: false, validateFormats: false }).compile(schema);
 
-/** The fixture with its anomalies, and throughput kept at zero for 4 s after the kill's heal. */
+/** The fixture with its anomalies, and no transfer answered for 4 s after the kill's heal. */
 function slowAndLossy(): RunReport {
   const run = runFixture({ anomalies: true });
   const kill = run.cells[1]!;
   const healedS = Math.floor(kill.faults[0]!.healedAtMs! / 1000);
   for (const s of kill.metrics.perSecond.slice(healedS, healedS + 4)) {
-    s.transfers.fail += s.transfers.ok;
+    s.transfers.fail += s.transfers.ok + s.transfers.insufficient;
     s.transfers.ok = 0;
+    s.transfers.insufficient = 0;
   }
   return run;
 }
@@ -42,7 +43,8 @@ t.test('the first lines say who lost money and who recovered faster', async (t) 
   t.match(glance, /^At a glance/);
   t.match(glance, /\*\*Money:\*\* ❌ \*\*slow\*\*: [^\n]*3 lost transfers/, 'the run that lost money is named, with what it lost');
   t.notMatch(glance, /\*\*quick\*\*:/, 'the valid run is not accused');
-  t.match(glance, /\| kill n1 \| \*\*[^|*]+ · down [^|*]+\*\* \| [^|*]+ · down [^|]+ \|/, 'kill: the faster run, "quick", in bold, "slow" not');
+  t.ok(slowKill.unavailableMs > quickKill.unavailableMs, 'and stay down longer');
+  t.match(glance, /\| kill n1 \| \*\*down [^|*]+ · 90 % back [^|*]+ after heal\*\* \| down [^|*]+ · 90 % back [^|]+ \|/, 'kill: the run down shortest, "quick", in bold, "slow" not');
   t.match(md, /\| quick \| 3 \| kill n1: applied, verified \| [\d.,]+ \| [\d.,]+ \| \d[\d.]* s \| \d[\d.]* s \| [\d.]+ % \(\d+\) \| ✅ valid \|/, 'a row per run: fault, ok/s, p99, unavailable, recovered, indeterminate share, verdict');
   t.match(md, /\[report\]\(\.\.\/slow\/report\.md\)/, 'links lead to each run\'s report');
 });
