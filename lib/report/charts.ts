@@ -254,17 +254,22 @@ export function latencySpec(cell: CellReport): TopLevelSpec {
     mark: { type: 'line', strokeWidth: 2, interpolate: 'step-after', clip: true },
     encoding: {
       x: xSeconds(cell),
-      y: {
-        field: 'ms',
-        type: 'quantitative',
-        title: 'latency (ms, log scale)',
-        scale: { type: 'log', domain: [lo, hi], nice: false },
-        axis: { values: logTicks(lo, hi), format: ',~r', grid: true },
-      },
+      y: latencyLogY(lo, hi),
       color: seriesColour(LATENCY_SERIES),
     },
   };
   return cellChart(cell, 'Transfer latency by intended start: p50, p99, max', lines);
+}
+
+/** The latency axis every latency chart shares: ms on a log scale over [lo, hi]. */
+function latencyLogY(lo: number, hi: number) {
+  return {
+    field: 'ms',
+    type: 'quantitative' as const,
+    title: 'latency (ms, log scale)',
+    scale: { type: 'log' as const, domain: [lo, hi], nice: false },
+    axis: { values: logTicks(lo, hi), format: ',~r', grid: true },
+  };
 }
 
 /** Outcomes in the order and colours of the throughput chart. */
@@ -301,13 +306,7 @@ export function distributionSpec(cell: CellReport): TopLevelSpec {
         scale: { type: 'log', domain: [0.5, minTail * 0.8], nice: false }, // 0.8: the last point is not cut
         axis: { values: ticks, labelExpr: "format(100 * (1 - datum.value), '.6~r') + ' %'", grid: true },
       },
-      y: {
-        field: 'ms',
-        type: 'quantitative',
-        title: 'latency (ms, log scale)',
-        scale: { type: 'log', domain: [lo, hi], nice: false },
-        axis: { values: logTicks(lo, hi), format: ',~r', grid: true },
-      },
+      y: latencyLogY(lo, hi),
       color: seriesColour(OUTCOME_SERIES),
     },
     config: BASE_CONFIG,
