@@ -106,11 +106,6 @@ export class CellRecorder {
     };
   }
 
-  /** Live figures for the terminal: counts so far by outcome. */
-  counts(): Record<Outcome, number> {
-    return mapOutcomes((o) => this.transfers[o].totalCount);
-  }
-
   private bucket(timeNs: number): SecondBucket {
     const second = Math.max(0, Math.floor((timeNs - this.startNs) / 1e9));
     for (let s = this.seconds.length; s <= second; s++) {
