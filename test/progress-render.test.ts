@@ -1,7 +1,7 @@
 // The status block and the plain line for a known state: the exact text a person sees.
 import t from 'tap';
 import { renderBlock, renderPlainLine } from '../lib/progress/render.ts';
-import type { ProgressSnapshot } from '../lib/progress/state.ts';
+import type { CheckerStatus, ProgressSnapshot } from '../lib/progress/state.ts';
 
 const CONTROL = /[\x00-\x09\x0b-\x1f\x7f]/;
 const SGR = /\x1b\[[0-9;]*m/g;
@@ -91,4 +91,24 @@ t.test('the plain line: no control codes, within 80 columns when nothing is happ
   const busy = renderPlainLine({ ...state, checker: { anomalies: 2, stopped: false } });
   t.equal(busy, '    6s  ok 152/s  insufficient 9/s  failed 31/s  indeterminate 2/s  p99 38.2 ms · 312 in flight, oldest due 2.4 s ago · kill n1 heals in 2.3 s · 2 anomalies so far');
   t.notMatch(busy, CONTROL);
+});
+
+// The checker line once the live check reached its memory bound: it says the ledger checks wait
+// for the final check, and fits an 80-column terminal.
+const checkerLine = (checker: CheckerStatus) => renderBlock({ ...state, checker }, { width: 79, colour: false }).at(-1)!;
+
+t.test('past the bound the checker line says the ledger is checked at the end', async (t) => {
+  t.equal(checkerLine({ anomalies: 0, stopped: false, ledgerLeftToFinal: true }), '  checker      no anomalies so far · ledger checks at the end');
+  const found = checkerLine({ anomalies: 12, stopped: false, ledgerLeftToFinal: true });
+  t.equal(found, '  checker      12 anomalies so far — see the report · ledger checks at the end');
+  t.ok(found.length <= 79, `${found.length} columns`);
+});
+
+t.test('under the bound the line is as before', async (t) => {
+  t.equal(checkerLine({ anomalies: 0, stopped: false, ledgerLeftToFinal: false }), '  checker      no anomalies so far');
+  t.equal(checkerLine({ anomalies: 0, stopped: false }), '  checker      no anomalies so far');
+});
+
+t.test('a stopped live check says so, bound or not', async (t) => {
+  t.equal(checkerLine({ anomalies: 1, stopped: true, ledgerLeftToFinal: true }), '  checker      stopped at 1 anomaly; the history is checked at the end');
 });
