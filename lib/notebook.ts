@@ -16,6 +16,8 @@ import { basename, join, relative } from 'node:path';
 import { planCell, describePlan, runCell, type CellPlan, type CellSpec, type CellTick } from './cells.ts';
 import { BankChecker, LIVE_TRANSFER_RECORDS } from './check/bank-checker.ts';
 import { checkFile } from './check/check-file.ts';
+import { DryRunPlan, type DryRunOutcome } from './dry-run.ts';
+import { noFaults } from './faults/kinds.ts';
 import type { CheckResult, Segment } from './check/verdict.ts';
 import { nowNs } from './clock.ts';
 import type { Op } from './history/op.ts';
@@ -37,6 +39,13 @@ import { OpGenerator } from './workload/generator.ts';
 import { SeededRandom } from './random.ts';
 
 export { cell, faults } from './cells.ts';
+
+/** What a real run ends with: its results folder, the checked history and the report. */
+export interface RunOutcome {
+  dir: string;
+  check: CheckResult;
+  run: RunReport;
+}
 export { target } from './faults/targets.ts';
 export { standardCells } from './standard-cells.ts';
 
@@ -59,7 +68,7 @@ export async function notebook(name: string, options: NotebookOptions = {}): Pro
     process.exit(2);
   }
   const params = parsed.seedGiven ? parsed.params : { ...parsed.params, seed: randomInt(2 ** 31 - 1) };
-  return new Notebook(name, params, new Date(), { engineFlags: parsed.engineFlags, help: parsed.help, defaults });
+  return new Notebook(name, params, new Date(), { engineFlags: parsed.engineFlags, help: parsed.help, dryRun: parsed.dryRun, defaults });
 }
 
 export class Notebook {
@@ -94,12 +103,14 @@ export class Notebook {
   private loadAtStart = 0;
   private runSettings: SettingValues = {};
   private appliedSettings: SettingValues = {};
+  /** --dry-run: nothing starts; the checks and the plan are printed instead. */
+  private dry: DryRunPlan | null = null;
 
   constructor(
     readonly name: string,
     readonly params: Params,
     readonly startedAt: Date,
-    private readonly args: Pick<ParsedArgs, 'engineFlags' | 'help'> & { defaults: Params } = { engineFlags: {}, help: false, defaults: params },
+    private readonly args: Pick<ParsedArgs, 'engineFlags' | 'help' | 'dryRun'> & { defaults: Params } = { engineFlags: {}, help: false, dryRun: false, defaults: params },
   ) {
     this.gen = new OpGenerator({
       seed: params.seed, accounts: params.accounts, maxAmount: params.maxAmount, readShare: params.reads,
@@ -128,6 +139,7 @@ export class Notebook {
     this.appliedSettings = this.runSettings;
     const refusal = runtime.refuse?.(this.params, this.runSettings);
     if (refusal) this.stop(refusal);
+    if (this.args.dryRun) return this.dryUp(runtime);
     this.dir = await makeRunDir(this.params.out, this.name, this.startedAt);
     this.history = new HistoryWriter(join(this.dir, 'history.jsonl'));
     this.history.subscribe((op) => this.observeLive(op));
@@ -166,7 +178,12 @@ export class Notebook {
       plan = planCell({ ...spec, name: this.uniqueName(spec.name) }, this.params, this.random.nemesis, { specs: this.settingSpecs, values: this.runSettings });
     } catch (err) {
       if (!(err instanceof ParamError)) throw err;
+      if (this.dry) return this.dry.refused(spec.name, err.message);
       return this.abandon(`cell '${spec.name}': ${err.message}`);
+    }
+    if (this.dry) {
+      this.plans.push(plan);
+      return this.dry.planned(plan, this.random.nemesis);
     }
     this.log(`\n▶ ${plan.name} — ${describePlan(plan)}`);
     if (!(await this.applySettings(cluster, plan.settings))) return;
@@ -192,7 +209,12 @@ export class Notebook {
   }
 
   /** Checks the whole history, writes the report and the run's files, and tears the cluster down. */
-  async report(): Promise<{ dir: string; check: CheckResult; run: RunReport }> {
+  async report(): Promise<RunOutcome> {
+    if (this.dry) {
+      // A dry run ends here, as --help does: 0 only if a real run could start.
+      const outcome = await this.finishDryRun();
+      process.exit(process.exitCode || (outcome.ready ? 0 : 1));
+    }
     try {
       this.history.close();
       const historyPath = this.history.path;
@@ -215,6 +237,32 @@ export class Notebook {
     } finally {
       await this.teardown();
     }
+  }
+
+  /** Whether this is a dry run (--dry-run): nothing starts, `report` prints whether a run could. */
+  get dryRun(): boolean {
+    return this.args.dryRun;
+  }
+
+  /** The dry run's verdict: whether a real run could start, and what stands in its way. */
+  async finishDryRun(): Promise<DryRunOutcome> {
+    if (!this.dry) throw new Error('not a dry run: call report()');
+    const outcome = this.dry.finish();
+    await this.teardown();
+    return outcome;
+  }
+
+  /** The runtime's checks instead of a bring-up; the cells that follow are only planned. */
+  private async dryUp(runtime: Runtime): Promise<Cluster> {
+    this.dry = new DryRunPlan((l) => this.log(l));
+    const dir = join(this.params.out, this.name, 'dry-run');
+    this.log(`bankrun ${this.name} — dry run (nothing is started), seed ${this.params.seed}`);
+    this.log(`checking what ${runtime.name} needs…`);
+    const result = await runtime.dryRun({ params: this.params, settings: this.runSettings, dir, runId: `${this.name}-dry-run` });
+    this.dry.checked(result);
+    // The cells are planned against these names; nothing can be faulted.
+    this.cluster = { nodes: result.nodes, api: [], faults: noFaults('a dry run starts nothing'), environment: {}, close: async () => undefined };
+    return this.cluster;
   }
 
   /**

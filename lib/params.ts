@@ -79,6 +79,8 @@ export interface ParsedArgs {
   /** Flags that are not bankrun's own, flag → value: the engine's settings (lib/settings.ts) check them. */
   engineFlags: Record<string, string>;
   help: boolean;
+  /** --dry-run: check that a real run could start and show what it would do; start nothing. */
+  dryRun: boolean;
 }
 
 /**
@@ -103,8 +105,11 @@ export function takeFlag(argv: readonly string[], name: string): { values: strin
 
 /** Whether `--name` is one of bankrun's own flags (an engine's setting must not take one). */
 export function isOwnFlag(name: string): boolean {
-  return name === 'help' || Object.hasOwn(FLAGS, name);
+  return SWITCHES.includes(name) || Object.hasOwn(FLAGS, name);
 }
+
+/** bankrun's flags that take no value. */
+const SWITCHES = ['help', 'dry-run'];
 
 /** Parses `argv` over `defaults`; throws ParamError with the flag and the fix. */
 export function parseParams(argv: string[], defaults: Params): ParsedArgs {
@@ -115,6 +120,7 @@ export function parseParams(argv: string[], defaults: Params): ParsedArgs {
       args: own,
       options: {
         help: { type: 'boolean', short: 'h' },
+        'dry-run': { type: 'boolean' },
         ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
       },
       strict: true,
@@ -130,7 +136,7 @@ export function parseParams(argv: string[], defaults: Params): ParsedArgs {
     (params as Record<string, unknown>)[spec.key] = spec.parse(raw);
   }
   const seedGiven = typeof (parsed.values as Record<string, unknown>).seed === 'string';
-  return { params, seedGiven, engineFlags, help: parsed.values.help === true };
+  return { params, seedGiven, engineFlags, help: parsed.values.help === true, dryRun: parsed.values['dry-run'] === true };
 }
 
 /**
@@ -143,7 +149,7 @@ function splitEngineFlags(argv: string[]): { own: string[]; engineFlags: Record<
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
-    if (!m || m[1] === 'help' || FLAGS[m[1]!]) {
+    if (!m || SWITCHES.includes(m[1]!) || FLAGS[m[1]!]) {
       own.push(arg);
       // A value of bankrun's own flag may itself start with "--": keep it with its flag.
       if (m && m[2] === undefined && FLAGS[m[1]!] && i + 1 < argv.length) own.push(argv[++i]!);
@@ -163,7 +169,10 @@ export function usage(defaults: Params): string {
     const shown = spec.key.endsWith('Ms') ? `${Number(value) / 1000}s` : String(value);
     return `  --${name.padEnd(11)} ${spec.help} (default: ${spec.key === 'seed' ? 'random' : shown})`;
   });
-  return `Options:\n${lines.join('\n')}\n  --help        this text`;
+  return `Options:\n${lines.join('\n')}\n` +
+    '  --dry-run     check that a real run could start (engine, memory, images, client libraries, compose file)\n' +
+    '                and print the cells and faults it would run; nothing is started\n' +
+    '  --help        this text';
 }
 
 /** Durations as people write them: 500ms, 10s, 2m, 1h, or a plain number of seconds. */

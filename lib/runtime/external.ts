@@ -2,6 +2,7 @@
 // wherever you run it); it starts one local API node per config, each with your adapter module
 // and that config (typically one node's address), and drives them like any cluster's. It cannot
 // fault a database it did not start: every fault is reported unsupported, never applied.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiClient } from '../api/client.ts';
 import { spawnApiNode, type ApiNode } from '../api/spawn.ts';
@@ -27,6 +28,13 @@ export function external(o: ExternalOptions): Runtime {
     refuse: (params) => (params.nodes === o.configs.length || params.nodes === 1
       ? undefined
       : `--nodes ${params.nodes}: this run has ${o.configs.length} adapter config(s), one per node; give one --config per node`),
+    // A module path must exist; a bare name is one of adapters/ (the API node says which exist).
+    dryRun: async () => ({
+      nodes: o.configs.map((_, i) => `n${i + 1}`),
+      checks: [adapter === o.adapter
+        ? { what: `adapter ${o.adapter}`, ok: true, detail: 'one of bankrun\'s adapters/' }
+        : { what: `adapter ${o.adapter}`, ok: existsSync(adapter), detail: existsSync(adapter) ? adapter : `${adapter} does not exist` }],
+    }),
     async start(ctx) {
       const deadlineMs = Math.max(100, ctx.params.timeoutMs - 500);
       const nodes: ApiNode[] = [];

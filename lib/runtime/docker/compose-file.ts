@@ -11,7 +11,9 @@ import { labels } from './labels.ts';
 export const API_PORT = 8080;
 export const INIT_SERVICE = 'init';
 const INIT_HOST = 250;
-const DEFAULT_API_IMAGE = { image: 'bankrun/api:node20', context: 'compose/api' };
+/** Build contexts of bankrun's own images beside every cluster. */
+export const API_CONTEXTS = { api: 'compose/api', nettools: 'compose/nettools' } as const;
+const DEFAULT_API_IMAGE = { image: 'bankrun/api:node20', context: API_CONTEXTS.api };
 /** The cluster's own private subnet; the API nodes also join a second network to publish their port. */
 export const SUBNET_PREFIX = '10.77.0';
 export const FRONT_PREFIX = '10.77.1';
@@ -100,7 +102,7 @@ export function composeFile(o: ComposeOptions): Record<string, unknown> {
   // The nemesis starts it per fault in a database container's network namespace.
   services.nettools = {
     image: 'bankrun/nettools:latest',
-    build: { context: posix.join(o.repoFromFile, 'compose/nettools') },
+    build: { context: posix.join(o.repoFromFile, API_CONTEXTS.nettools) },
     command: ['true'],
     network_mode: 'none',
     labels: labels(o.run, 'nettools'),

@@ -13,6 +13,7 @@ import { changeApiSettings, leaderByMajority, type Cluster, type Runtime, type R
 import { removeLeftovers } from './cleanup.ts';
 import { API_PORT, composeFile, nodeAddresses, refuseNodeCount, renderCompose } from './compose-file.ts';
 import { dockerFaults } from './docker-faults.ts';
+import { dockerDryRun } from './dry-run.ts';
 import { compose, connectDocker, findCompose } from './engine.ts';
 import type { DockerEngine } from './engine-spec.ts';
 import { LABEL, PROJECT } from './labels.ts';
@@ -29,6 +30,7 @@ export function dockerCluster(engine: DockerEngine): Runtime {
     settings: engine.settings,
     freshReads: (settings, routing) => engine.freshReads(settings, routing),
     start: (ctx) => start(engine, ctx),
+    dryRun: (ctx) => dockerDryRun(engine, ctx, REPO_ROOT),
   };
 }
 

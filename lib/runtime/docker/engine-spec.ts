@@ -32,6 +32,12 @@ export interface DbService {
   memLimit?: string;
 }
 
+/** The Docker engine a cluster would run on, as it reports itself (Docker Desktop: its VM). */
+export interface DockerHost {
+  /** The engine's CPU architecture as Docker names it: x86_64, aarch64. */
+  arch: string;
+}
+
 /** A one-shot container that sets the cluster up once its nodes run (cluster init, configure). */
 export interface InitService {
   /** Default: the database image. */
@@ -59,6 +65,8 @@ export interface DockerEngine {
   layout?(nodes: number): string;
   /** A node count (or settings at that count) this engine cannot run, and why (beyond the odd counts every cluster needs). */
   refuseNodes?(nodes: number, settings: SettingValues): string | undefined;
+  /** Why this engine cannot run on this Docker engine (its CPU, a client library the API nodes need), and what to do. */
+  refuseHost?(host: DockerHost): string | undefined;
   /** Where the node keeps its data inside the container (a named volume is mounted there). */
   dataPath: string;
   /** The adapter each API node runs (a name in adapters/). */

@@ -1,8 +1,11 @@
 // What a Docker notebook checks before it brings anything up: the engine has the memory the
-// cluster needs, and every image that is pulled rather than built is present or can be pulled.
-// Each failure says plainly what is missing and what to do.
+// cluster needs, every image that is pulled rather than built is present or can be pulled, and
+// the engine's own needs (a native client library for the API nodes, a CPU) are met. Each failure
+// says plainly what is missing and what to do. A real run stops at the first failure and pulls
+// what is missing; a dry run (--dry-run) reports every check and pulls nothing.
 import type Docker from 'dockerode';
-import type { DockerEngine } from './engine-spec.ts';
+import type { ReadinessCheck } from '../cluster.ts';
+import type { DockerEngine, DockerHost } from './engine-spec.ts';
 
 /** An API node's share: a Node.js process with one adapter. */
 export const API_NODE_MIB = 128;
@@ -23,9 +26,12 @@ export function refuseMemory(engine: DockerEngine, nodes: number, engineMemBytes
 
 /** Images the cluster pulls (not built here) and this engine does not have yet. */
 export async function missingImages(docker: Docker, engine: DockerEngine): Promise<string[]> {
-  const pulled = engine.imageContext ? [] : [engine.image];
+  return absent(docker, engine.imageContext ? [] : [engine.image]);
+}
+
+async function absent(docker: Docker, images: readonly string[]): Promise<string[]> {
   const missing: string[] = [];
-  for (const image of pulled) {
+  for (const image of images) {
     try {
       await docker.getImage(image).inspect();
     } catch {
@@ -44,27 +50,80 @@ export async function pullImage(docker: Docker, image: string): Promise<void> {
     });
   } catch (err) {
     throw new Error(
-      `the image ${image} is not on this Docker engine and could not be pulled (${(err as Error).message.split('\n')[0]}). ` +
+      `the image ${image} is not on this Docker engine and could not be pulled (${firstLine(err)}). ` +
         `It needs a connection to its registry once: run \`docker pull ${image}\` where there is one, then run the notebook again.`,
     );
   }
 }
 
+const noPull = () => process.env.BANKRUN_NO_PULL === '1';
+
+function noPullMessage(images: readonly string[]): string {
+  return `the image ${images.join(', ')} is not on this Docker engine, and BANKRUN_NO_PULL=1 forbids pulling it: ` +
+    `run \`docker pull ${images[0]}\` where a registry is reachable (or unset BANKRUN_NO_PULL)`;
+}
+
+/** The engine's CPU and memory as Docker reports them (Docker Desktop: its VM's, not the host's). */
+export async function dockerHost(docker: Docker): Promise<DockerHost & { memBytes?: number }> {
+  const info = (await docker.info()) as { MemTotal?: number; Architecture?: string };
+  return { arch: info.Architecture ?? 'unknown', ...(info.MemTotal ? { memBytes: info.MemTotal } : {}) };
+}
+
 /**
- * Checks memory and images, pulling what is missing (unless BANKRUN_NO_PULL=1: offline machines,
- * and tests that must not reach a registry); throws with the reason.
+ * Checks memory, the engine's own needs and images, pulling what is missing (unless
+ * BANKRUN_NO_PULL=1: offline machines, and tests that must not reach a registry); throws with the reason.
  */
 export async function preflight(docker: Docker, engine: DockerEngine, nodes: number, log: (line: string) => void): Promise<void> {
-  const info = (await docker.info()) as { MemTotal?: number };
-  const refusal = info.MemTotal ? refuseMemory(engine, nodes, info.MemTotal) : undefined;
+  const host = await dockerHost(docker);
+  const refusal = (host.memBytes ? refuseMemory(engine, nodes, host.memBytes) : undefined) ?? engine.refuseHost?.(host);
   if (refusal) throw new Error(refusal);
   const missing = await missingImages(docker, engine);
-  if (missing.length > 0 && process.env.BANKRUN_NO_PULL === '1') {
-    throw new Error(`the image ${missing.join(', ')} is not on this Docker engine, and BANKRUN_NO_PULL=1 forbids pulling it: ` +
-      `run \`docker pull ${missing[0]}\` where a registry is reachable (or unset BANKRUN_NO_PULL)`);
-  }
+  if (missing.length > 0 && noPull()) throw new Error(noPullMessage(missing));
   for (const image of missing) {
     log(`pulling ${image} (once; later runs use the local copy)…`);
     await pullImage(docker, image);
   }
+}
+
+/**
+ * The same checks as `preflight`, each reported (none stops the others), and images looked up in
+ * their registry instead of pulled. `baseImages` are the images bankrun's own Dockerfiles build
+ * FROM: `up --build` needs them present or pullable too.
+ */
+export async function preflightChecks(docker: Docker, engine: DockerEngine, nodes: number, baseImages: readonly string[]): Promise<ReadinessCheck[]> {
+  const host = await dockerHost(docker);
+  const needMiB = memoryNeededMiB(engine, nodes);
+  const memory = host.memBytes ? refuseMemory(engine, nodes, host.memBytes) : undefined;
+  const checks: ReadinessCheck[] = [{
+    what: 'memory',
+    ok: memory === undefined,
+    detail: memory ?? (host.memBytes
+      ? `${(needMiB / 1024).toFixed(1)} GiB needed, the engine has ${(host.memBytes / 2 ** 30).toFixed(1)} GiB`
+      : `the engine does not say its memory; ${(needMiB / 1024).toFixed(1)} GiB needed`),
+  }];
+  const refusal = engine.refuseHost?.(host);
+  checks.push({ what: `${engine.name} on this engine (${host.arch})`, ok: refusal === undefined, detail: refusal ?? 'supported' });
+  const pulled = engine.imageContext ? [] : [engine.image];
+  for (const image of [...pulled, ...baseImages.filter((b) => !pulled.includes(b))]) {
+    checks.push(await imageCheck(docker, image, pulled.includes(image) ? 'image' : 'base image'));
+  }
+  return checks;
+}
+
+/** Present, or pullable: the registry is asked for the image's manifest (nothing is downloaded). */
+async function imageCheck(docker: Docker, image: string, role: string): Promise<ReadinessCheck> {
+  const what = `${role} ${image}`;
+  if ((await absent(docker, [image])).length === 0) return { what, ok: true, detail: 'present' };
+  if (noPull()) return { what, ok: false, detail: noPullMessage([image]) };
+  try {
+    // GET /distribution/{name}/json: the engine asks the registry, without pulling.
+    await docker.getImage(image).distribution();
+    return { what, ok: true, detail: 'not here yet; its registry has it, a real run pulls it once' };
+  } catch (err) {
+    return { what, ok: false, detail: `not here, and its registry did not answer for it (${firstLine(err)}): run \`docker pull ${image}\` where the registry is reachable` };
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
 }
