@@ -16,7 +16,7 @@ import { dockerEngineOrSkip } from './helpers/docker.ts';
 
 const REPO = join(import.meta.dirname, '..');
 
-function tempDir(t: Tap.Test, prefix: string): string {
+function tempDir(t: { teardown(fn: () => void): void }, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;

@@ -140,7 +140,7 @@ export class PostgresNode implements PostgresNodeInfo {
     signalSync(root, 'SIGSTOP');
     await waitFor(() => procState(root) === 'T', 2_000);
     for (const p of descendants(root)) signalProc(p, 'SIGSTOP');
-    if (!(await waitFor(() => this.isPaused(), 2_000))) throw new Error(`${this.name}: pause not verified in /proc`);
+    if (!(await waitFor(() => this.isPaused(), 2_000))) throw new Error(`${this.name}: pause not verified in the process table`);
   }
 
   /** SIGCONT to every descendant, then the postmaster. */
@@ -148,10 +148,10 @@ export class PostgresNode implements PostgresNodeInfo {
     const root = this.requireRunning('resume');
     for (const p of descendants(root)) signalProc(p, 'SIGCONT');
     signalSync(root, 'SIGCONT');
-    if (!(await waitFor(() => procState(root) !== 'T', 2_000))) throw new Error(`${this.name}: resume not verified in /proc`);
+    if (!(await waitFor(() => procState(root) !== 'T', 2_000))) throw new Error(`${this.name}: resume not verified in the process table`);
   }
 
-  /** True when /proc shows the postmaster and all its descendants stopped (state 'T'). */
+  /** True when the process table shows the postmaster and all its descendants stopped (state 'T'). */
   isPaused(): boolean {
     const root = this.child?.pid;
     if (root === undefined || !this.isRunning()) return false;
@@ -185,7 +185,7 @@ export class PostgresNode implements PostgresNodeInfo {
     const procs = [root, ...descendants(root).map((p) => p.pid)];
     signalSync(root, 'SIGINT');
     let how: 'clean' | 'killed' = 'clean';
-    if (!(await waitFor(() => procs.every((pid) => !isAlive(pid)), timeoutMs))) {
+    if (!(await waitFor(() => this.allGone(procs), timeoutMs))) {
       await this.kill();
       how = 'killed';
     }
@@ -266,8 +266,17 @@ export class PostgresNode implements PostgresNodeInfo {
     return root;
   }
 
+  /**
+   * Gone, and the postmaster reaped: until Node has reaped it, its pid still exists (a zombie) and a
+   * new postmaster on the same data directory refuses to start ("lock file already exists").
+   */
+  private allGone(pids: number[]): boolean {
+    const c = this.child;
+    return (!c || c.exitCode !== null || c.signalCode !== null) && pids.every((pid) => !isAlive(pid));
+  }
+
   private async waitAllGone(pids: number[], timeoutMs: number, what: string): Promise<void> {
-    if (!(await waitFor(() => pids.every((pid) => !isAlive(pid)), timeoutMs))) {
+    if (!(await waitFor(() => this.allGone(pids), timeoutMs))) {
       const left = pids.filter(isAlive);
       throw new Error(`${this.name}: processes ${left.join(',')} still alive ${timeoutMs} ms after ${what}`);
     }

@@ -102,12 +102,12 @@ export class EtcdNode {
 
   async pause(): Promise<void> {
     this.signal('SIGSTOP');
-    if (!(await waitFor(() => this.state() === 'T', 2_000))) throw new Error(`${this.name}: pause not verified in /proc`);
+    if (!(await waitFor(() => this.state() === 'T', 2_000))) throw new Error(`${this.name}: pause not verified in the process table`);
   }
 
   async resume(): Promise<void> {
     this.signal('SIGCONT');
-    if (!(await waitFor(() => this.state() !== 'T', 2_000))) throw new Error(`${this.name}: resume not verified in /proc`);
+    if (!(await waitFor(() => this.state() !== 'T', 2_000))) throw new Error(`${this.name}: resume not verified in the process table`);
   }
 
   isRunning(): boolean {

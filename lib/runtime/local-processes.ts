@@ -1,28 +1,82 @@
-// Local server processes as the embedded runtimes run them: the /proc process tree (a server's
-// children may leave its process group), signals that tolerate a process already gone, polling
+// Local server processes as the embedded runtimes run them: the process tree from /proc or ps (a
+// server's children may leave its process group), signals that tolerate a process already gone, polling
 // with a deadline, and a registry so that nothing we started outlives us.
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { sleep } from '../clock.ts';
 
 export interface Proc {
   pid: number;
+  /** One letter, as ps and /proc give it: R running, S sleeping, T stopped, Z zombie, … */
   state: string;
   ppid: number;
   pgrp: number;
 }
 
-/** Parses /proc/<pid>/stat; comm may hold spaces and parens, so split after the last ')'. */
+/**
+ * Where process state comes from: Linux's /proc where it is there (cheap, no child process), else
+ * `ps` (macOS and the BSDs have no /proc). Both give the same letters for what bankrun verifies:
+ * T stopped (a pause), Z zombie (killed, not yet reaped).
+ */
+export interface ProcessTable {
+  readonly source: string;
+  info(pid: number): Proc | undefined;
+  all(): Proc[];
+}
+
+/** /proc/<pid>/stat; comm may hold spaces and parens, so split after the last ')'. */
+export function procfsTable(root = '/proc'): ProcessTable {
+  const info = (pid: number): Proc | undefined => {
+    let text: string;
+    try {
+      text = fs.readFileSync(`${root}/${pid}/stat`, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { pid, state: rest[0]!, ppid: Number(rest[1]), pgrp: Number(rest[2]) };
+  };
+  return {
+    source: root,
+    info,
+    all: () => fs.readdirSync(root).filter((d) => /^\d+$/.test(d)).map((d) => info(Number(d))).filter((p): p is Proc => p !== undefined),
+  };
+}
+
+/** POSIX ps: the same columns on Linux (procps) and macOS. */
+export function psTable(): ProcessTable {
+  const rows = (args: string[]): Proc[] => {
+    let out: string;
+    try {
+      out = execFileSync('ps', [...args, '-o', 'pid=,ppid=,pgid=,stat='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return []; // ps exits 1 when the pid it was asked about is gone
+    }
+    return out.split('\n').flatMap((line) => {
+      const [pid, ppid, pgrp, stat] = line.trim().split(/\s+/);
+      return pid && stat ? [{ pid: Number(pid), ppid: Number(ppid), pgrp: Number(pgrp), state: stat[0]! }] : [];
+    });
+  };
+  return { source: 'ps', info: (pid) => rows(['-p', String(pid)])[0], all: () => rows(['-A']) };
+}
+
+/** /proc where it answers for this very process, else ps. */
+export function defaultProcessTable(procRoot = '/proc'): ProcessTable {
+  return fs.existsSync(`${procRoot}/self/stat`) ? procfsTable(procRoot) : psTable();
+}
+
+let table = defaultProcessTable();
+
+/** Replaces where state is read from, e.g. ps on Linux to test the path macOS takes; returns the previous one. */
+export function useProcessTable(next: ProcessTable): ProcessTable {
+  const previous = table;
+  table = next;
+  return previous;
+}
+
 export function procInfo(pid: number): Proc | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pid, state: rest[0]!, ppid: Number(rest[1]), pgrp: Number(rest[2]) };
+  return table.info(pid);
 }
 
 export function procState(pid: number): string | undefined {
@@ -35,17 +89,9 @@ export function isAlive(pid: number): boolean {
   return s !== undefined && s !== 'Z' && s !== 'X';
 }
 
-function allProcs(): Proc[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => procInfo(Number(d)))
-    .filter((p): p is Proc => p !== undefined);
-}
-
 /** Every live descendant of root, found through parent pids. */
 export function descendants(root: number): Proc[] {
-  const procs = allProcs();
+  const procs = table.all();
   const found: Proc[] = [];
   let frontier = new Set([root]);
   while (frontier.size > 0) {
