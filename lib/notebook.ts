@@ -16,6 +16,7 @@ import { basename, join, relative } from 'node:path';
 import { planCell, describePlan, runCell, type CellPlan, type CellSpec, type CellTick } from './cells.ts';
 import { BankChecker, LIVE_TRANSFER_RECORDS } from './check/bank-checker.ts';
 import { checkFile } from './check/check-file.ts';
+import { refusePlatform } from './platform.ts';
 import { DryRunPlan, type DryRunOutcome } from './dry-run.ts';
 import { noFaults } from './faults/kinds.ts';
 import type { CheckResult, Segment } from './check/verdict.ts';
@@ -58,6 +59,11 @@ export interface NotebookOptions {
 
 /** Parses the command line (a wrong flag exits 2 before anything starts) and opens the run. */
 export async function notebook(name: string, options: NotebookOptions = {}): Promise<Notebook> {
+  const unsupported = refusePlatform();
+  if (unsupported) {
+    console.error(`${name}: ${unsupported}`);
+    process.exit(2);
+  }
   const defaults = { ...DEFAULTS, ...options.defaults };
   let parsed;
   try {

@@ -8,18 +8,16 @@ import { promisify } from 'node:util';
 import { create } from '../adapters/postgres.ts';
 import type { BankStore, Transfer } from '../lib/store.ts';
 import { startPostgresNode } from '../lib/runtime/embedded-postgres.ts';
+import { defaultProcessTable } from '../lib/runtime/local-processes.ts';
 import { accounts, applyLedger, outcomeOf, total, type Outcome } from './helpers/store-contract.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Live = present in /proc and not a zombie. */
+/** Live = listed (by /proc, or ps where there is none: macOS) and not a zombie. */
+const table = defaultProcessTable();
 function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  const state = table.info(pid)?.state;
+  return state !== undefined && state !== 'Z';
 }
 
 interface LoadResult {

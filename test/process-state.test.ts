@@ -1,12 +1,13 @@
-// Process state without /proc: macOS has none, so the embedded runtime reads `ps` there. Here the
-// runtime is given a /proc root that does not exist, takes the ps path, and must verify kill,
-// pause and stop exactly as it does from /proc.
+// Where bankrun runs. Process state without /proc: macOS has none, so the embedded runtime
+// reads `ps` there. Here the runtime is given a /proc root that does not exist, takes the ps path,
+// and must verify kill, pause and stop exactly as it does from /proc. Windows: WSL2, said plainly.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { DEFAULTS } from '../lib/params.ts';
+import { refusePlatform } from '../lib/platform.ts';
 import { embeddedPostgres } from '../lib/runtime/embedded.ts';
 import { defaultProcessTable, descendants, procfsTable, psTable, useProcessTable, waitFor } from '../lib/runtime/local-processes.ts';
 
@@ -56,4 +57,10 @@ t.test('embedded PostgreSQL with /proc unavailable: kill, pause and stop applied
     t.match(await cluster.faults.heal(kind, 'n1', ['n1']), /.+/, `${kind} healed`);
     t.equal((await api.transfer({ id: `after-${kind}`, from: 'a', to: 'b', amount: 1 })).type, 'ok', `transfers work after ${kind}`);
   }
+});
+
+t.test('natively on Windows a notebook says to use WSL2; Linux and macOS run', async (t) => {
+  t.match(refusePlatform('win32'), /Linux and macOS; on Windows run it inside WSL2/);
+  t.equal(refusePlatform('linux'), undefined);
+  t.equal(refusePlatform('darwin'), undefined);
 });
