@@ -1,7 +1,7 @@
-// The GitHub workflow that runs the four seed databases cannot run here (no registry, no images),
-// so what can be checked without it is: its shape (every seed database, FoundationDB's client
-// library before npm ci, inputs through env) and its notebook step's own script, run under bash
-// with a stand-in `npx` that prints what a notebook would: an empty run must fail it.
+// The GitHub workflows cannot run here: the four seed databases need a registry, the platforms job
+// a Mac and an arm64 runner. What can be checked without them: their shape (every seed database,
+// FoundationDB's client library before npm ci, inputs through env; macOS and Linux arm64 with the
+// quickstart) and their own scripts, run here: an empty run, or a fault not applied, must fail them.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,4 +61,42 @@ t.test('the notebook step fails an empty run, a crash and a run without a report
   t.equal(await runStep('cannot bring up', 2), 2, 'a run that could not start keeps its code');
   t.equal(await runStep('✅ valid — no money created, lost or overspent\nreport: report.md', 0), 0);
   t.equal(await runStep('❌ invalid — 3 lost\nreport: report.md', 1), 0, 'an invalid verdict is a finding, not a broken job');
+});
+
+const platforms = parse(readFileSync(join(REPO, '.github/workflows/platforms.yml'), 'utf8')) as {
+  on: Record<string, unknown>;
+  jobs: { quickstart: { strategy: { matrix: { os: string[] } }; steps: Step[] } };
+};
+
+t.test('platforms: macOS arm64 and Linux arm64 on every push, with the tests and a short quickstart', async (t) => {
+  t.same(Object.keys(platforms.on).sort(), ['pull_request', 'push']);
+  t.same(platforms.jobs.quickstart.strategy.matrix.os, ['macos-14', 'ubuntu-24.04-arm']);
+  const runs = platforms.jobs.quickstart.steps.map((s) => s.run ?? '').join('\n');
+  t.match(runs, /npm ci --no-audit --no-fund\n[\s\S]*npm test\n[\s\S]*notebooks\/quickstart\.ts --duration 5s --fault-for 2s/);
+  t.match(runs, /scripts\/check\.ts "\$run\/history\.jsonl\.gz" --segments-file "\$run\/params\.json"/);
+  t.match(runs, /scripts\/ci\/faults-applied\.ts "\$run\/schedule\.json" kill pause/);
+});
+
+t.test('faults-applied: passes when every named kind was applied and verified, names what was not', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bankrun-faults-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'schedule.json');
+  const fault = (kind: string, status: string, verified: boolean) => ({ kind, targets: ['n1'], status, verified, detail: status === 'applied' ? 'ok' : 'no netem' });
+  const check = async (schedule: unknown, kinds: string[]) => {
+    writeFileSync(file, JSON.stringify(schedule));
+    return promisify(execFile)('npx', ['tsx', 'scripts/ci/faults-applied.ts', file, ...kinds], { cwd: REPO }).then(
+      (r) => ({ code: 0, out: r.stdout + r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+    );
+  };
+  const good = [{ cell: 'steady', faults: [] }, { cell: 'kill', faults: [fault('kill', 'applied', true)] }, { cell: 'pause', faults: [fault('pause', 'applied', true)] }];
+  t.equal((await check(good, ['kill', 'pause'])).code, 0);
+  const missing = await check(good, ['kill', 'latency']);
+  t.equal(missing.code, 1);
+  t.match(missing.out, /no latency fault in the run/);
+  const unsupported = await check([...good, { cell: 'latency', faults: [fault('latency', 'unsupported', false)] }], ['kill']);
+  t.equal(unsupported.code, 1);
+  t.match(unsupported.out, /latency: latency unsupported, not verified \(no netem\)/);
+  const unverified = await check([{ cell: 'kill', faults: [fault('kill', 'applied', false)] }], ['kill']);
+  t.equal(unverified.code, 1, 'applied but not verified is not enough');
 });
