@@ -13,17 +13,22 @@ import { parse } from 'yaml';
 import { parseConfig, settings as adapterSettings } from '../adapters/ydb.ts';
 import { composeFile, INIT_SERVICE, nodeAddresses, renderCompose } from '../lib/runtime/docker/compose-file.ts';
 import {
+  actorSystem,
+  refuseYdbHost,
   DATABASE,
+  HARD_LIMIT_MIB,
   initScript,
   MEM_LIMIT,
   nodeScript,
   PDISK_SIZE,
+  QUERY_RESOURCES,
+  SHARED_CACHE_PERCENT,
   YDB_IMAGE,
   ydb,
   ydbConfig,
   ydbSettings,
 } from '../lib/runtime/docker/engines/ydb.ts';
-import { refuseMemory } from '../lib/runtime/docker/preflight.ts';
+import { API_NODE_MIB, memoryNeededMiB, refuseMemory } from '../lib/runtime/docker/preflight.ts';
 import { defaultValues } from '../lib/settings.ts';
 import { composeCmd, composeConfig, NO_COMPOSE, type ComposeDoc } from './helpers/compose-check.ts';
 
@@ -36,8 +41,9 @@ type YdbYaml = {
     domain: { name: string; storage_pool_types: { kind: string; pool_config: { erasure_species: string } }[] }[];
     state_storage: { ring: { node: number[]; nto_select: number } }[];
   };
-  actor_system_config: { node_type: string };
-  memory_controller_config: { hard_limit_bytes: number };
+  actor_system_config: { use_auto_config: boolean; node_type: string; cpu_count: number };
+  memory_controller_config: { hard_limit_bytes: number; shared_cache_min_percent: number; shared_cache_max_percent: number };
+  table_service_config: { resource_manager: Record<string, number> };
   blob_storage_config: { service_set: { groups: { erasure_species: string; rings: { fail_domains: { vdisk_locations: { node_id: string; path: string }[] }[] }[] }[] } };
 };
 
@@ -115,15 +121,29 @@ t.test('the config: mirror-3-dc over three storage nodes, three file PDisks each
     t.same(c.domains_config.state_storage[0]!.ring, { node: [1, 2, 3], nto_select: 3 });
     t.same(c.domains_config.domain[0]!.storage_pool_types.map((p) => [p.kind, p.pool_config.erasure_species]), [['ssd', 'mirror-3-dc']], 'the pool of create ssd:1');
   }
+  t.notMatch(ydbConfig(nodeAddresses(3), 'storage'), /[&*]a\d/, 'no YAML anchors or aliases');
+});
+
+t.test('the config: memory and threads of a small test cluster', async (t) => {
   const storage = parse(ydbConfig(nodeAddresses(3), 'storage')) as YdbYaml;
   const database = parse(ydbConfig(nodeAddresses(3), 'database')) as YdbYaml;
-  t.same([storage.actor_system_config.node_type, database.actor_system_config.node_type], ['STORAGE', 'COMPUTE']);
-  const gib = (b: number) => b / 2 ** 30;
-  t.same([gib(storage.memory_controller_config.hard_limit_bytes), gib(database.memory_controller_config.hard_limit_bytes)], [2, 2.5]);
-  t.ok(gib(storage.memory_controller_config.hard_limit_bytes + database.memory_controller_config.hard_limit_bytes) < parseInt(MEM_LIMIT.storageAndDatabase, 10),
-    'both processes of n1–n3 fit below their container\'s limit');
-  t.ok(gib(database.memory_controller_config.hard_limit_bytes) < parseInt(MEM_LIMIT.database, 10));
-  t.notMatch(ydbConfig(nodeAddresses(3), 'storage'), /[&*]a\d/, 'no YAML anchors or aliases');
+  const mib = (b: number) => b / 2 ** 20;
+  const limitMiB = (l: string) => Number(/^(\d+)m$/.exec(l)![1]);
+  t.same([mib(storage.memory_controller_config.hard_limit_bytes), mib(database.memory_controller_config.hard_limit_bytes)], [HARD_LIMIT_MIB.storage, HARD_LIMIT_MIB.database],
+    'each process its own hard limit: the controller would take the whole container\'s cgroup limit otherwise');
+  t.equal(limitMiB(MEM_LIMIT.storageAndDatabase) - mib(storage.memory_controller_config.hard_limit_bytes + database.memory_controller_config.hard_limit_bytes), 256,
+    'n1–n3: both processes below their container\'s limit, 256 MiB left for what the controller does not count');
+  t.equal(limitMiB(MEM_LIMIT.database) - mib(database.memory_controller_config.hard_limit_bytes), 256, 'n4…: likewise');
+  for (const c of [storage, database]) {
+    const m = c.memory_controller_config;
+    t.same([m.shared_cache_min_percent, m.shared_cache_max_percent], [SHARED_CACHE_PERCENT.min, SHARED_CACHE_PERCENT.max]);
+    // memory_controller_config docs: shared_cache_min + mem_table_min (1) + activities_limit (30) < soft_limit (75).
+    t.ok(m.shared_cache_min_percent + 1 + 30 < 75, 'the documented rule for the controller\'s limits holds');
+    t.same(c.table_service_config.resource_manager, QUERY_RESOURCES, 'local-ydb\'s per-query limits');
+  }
+  t.same(storage.actor_system_config, actorSystem('storage'));
+  t.same(storage.actor_system_config, { use_auto_config: true, node_type: 'STORAGE', cpu_count: 1 }, 'YDB sizes the pools for one CPU');
+  t.same(database.actor_system_config, { use_auto_config: true, node_type: 'COMPUTE', cpu_count: 1 });
 });
 
 t.test('layout, node counts, facts, settings', async (t) => {
@@ -136,7 +156,7 @@ t.test('layout, node counts, facts, settings', async (t) => {
   t.match(e.facts['API nodes'], /its own container/);
   t.match(e.facts.platform, /AVX2/);
   t.equal(e.imageContext, undefined, 'pulled: the preflight check pulls it when missing');
-  t.equal(e.memoryPerNodeMiB, 5120, 'the preflight check counts the largest container');
+  t.equal(e.memoryPerNodeMiB, 3328, 'the preflight check counts the largest container (n1–n3: 3328m)');
   t.same(ydbSettings.map((s) => s.key), [...adapterSettings], 'the settings are the adapter\'s config keys');
   for (const mode of ydbSettings[0]!.values) t.equal(parseConfig({ endpoint: 'grpc://h:2136/Root/testdb', readMode: mode }).reads, mode, `the adapter takes readMode ${mode}`);
 });
@@ -294,9 +314,14 @@ t.test('init: gives up with exit 1 and says so when no storage node answers', as
   t.match(r.stderr, 'storage config: not done in 290 s');
 });
 
-t.test('the memory check counts the largest container for every node', async (t) => {
-  t.match(refuseMemory(ydb(), 3, 12 * 2 ** 30), /YDB 25\.2\.1 .* at 3 nodes needs about 15\.4 GiB \(5120 MiB a node \+ 128 MiB an API node\), and the Docker engine has 12\.0 GiB/);
-  t.equal(refuseMemory(ydb(), 3, 16 * 2 ** 30), undefined);
+t.test('the memory check counts the largest container for every node; 3 nodes fit a 16 GB runner with room to spare', async (t) => {
+  t.match(refuseMemory(ydb(), 3, 8 * 2 ** 30), /YDB 25\.2\.1 .* at 3 nodes needs about 10\.1 GiB \(3328 MiB a node \+ 128 MiB an API node\), and the Docker engine has 8\.0 GiB/);
+  t.equal(memoryNeededMiB(ydb(), 3), 3 * (3328 + API_NODE_MIB), '10,368 MiB');
+  t.ok(memoryNeededMiB(ydb(), 3) <= 11 * 1024, 'at most 11 GiB with the API nodes');
+  // A GitHub-hosted Linux runner has 16 GB; Docker reports about 15.6 GiB of it.
+  const runner = 15.6 * 2 ** 30;
+  t.equal(refuseMemory(ydb(), 3, runner), undefined, '3 nodes run on it');
+  t.ok(runner / 2 ** 20 - memoryNeededMiB(ydb(), 3) > 5 * 1024, 'and leave more than 5 GiB for the runner itself and the notebook');
 });
 
 t.test('ydb-3node refuses one node and an unknown read mode before anything starts; --help lists --read-mode', async (t) => {
@@ -331,4 +356,12 @@ t.test('docker compose accepts the file at 3, 5 and 7 nodes and takes no $ of th
     t.equal(unescape(resolved.services.init!.command[0]!), initScript(nodeAddresses(n)), 'the init script, each $ the shell\'s own');
     t.equal(resolved.services.n1!.environment!.YDB_STORAGE_CONFIG, ydbConfig(nodeAddresses(n), 'storage'), 'the config arrives unchanged');
   }
+});
+
+t.test('YDB refuses an ARM engine and a CPU without AVX2, with the way out', async (t) => {
+  t.equal(refuseYdbHost({ arch: 'x86_64', avx2: true }), undefined);
+  t.equal(refuseYdbHost({ arch: 'x86_64' }), undefined, 'AVX2 unknown (a remote engine, a VM): not refused');
+  t.match(refuseYdbHost({ arch: 'aarch64' }), /x86-64 only, and this Docker engine runs on aarch64/);
+  t.match(refuseYdbHost({ arch: 'x86_64', avx2: false }), /needs a CPU with AVX2/);
+  t.equal(ydb().refuseHost, refuseYdbHost, 'the preflight asks it');
 });

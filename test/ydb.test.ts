@@ -1,198 +1,21 @@
-// The YDB adapter without a YDB server: its classification tables, the ledger decision, Int64
-// conversion and YQL text (pure), then the whole adapter against nothing listening and against a
+// The YDB adapter as a whole without a YDB server: against nothing listening, and against a
 // small fake of YDB's Query service on loopback (grpc-js), which emulates our statements with
-// optimistic locks and can answer a commit with any status, hang, or drop the connection.
+// optimistic locks and can answer a commit with any status, hang, or drop the connection. Its
+// pure parts are tested in test/ydb-errors.test.ts and test/ydb-parts.test.ts.
 import t from 'tap';
 import { Server, ServerCredentials, type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition, type sendUnaryData } from '@grpc/grpc-js';
 import { StatusIds_StatusCode as S } from '@ydbjs/api/operation';
 import { QueryServiceDefinition, type ExecuteQueryRequest } from '@ydbjs/api/query';
 import { YDBError } from '@ydbjs/error';
-import { fromYdb, toJs, type Value } from '@ydbjs/value';
+import { fromYdb, toJs } from '@ydbjs/value';
 import { Optional, OptionalType } from '@ydbjs/value/optional';
 import { Int64, Int64Type, Utf8, Utf8Type, Int32, Int32Type } from '@ydbjs/value/primitive';
-import { typeToString } from '@ydbjs/value/print';
-import {
-  bigintOf,
-  create,
-  decide,
-  deleteLedgerParams,
-  int64,
-  INT64_MAX,
-  INT64_MIN,
-  LEDGER_CHUNK,
-  ledgerDecision,
-  numberOf,
-  parseConfig,
-  planTransfer,
-  resetAccountsParams,
-  settings,
-  STATUS_RULES,
-  TRANSPORT_RULES,
-  transferReadParams,
-  transferWriteParams,
-  transportRuleFor,
-  YdbBankStore,
-  yqlFor,
-  type Params,
-} from '../adapters/ydb.ts';
+import { create, parseConfig, YdbBankStore } from '../adapters/ydb.ts';
+import { LEDGER_CHUNK, yqlFor } from '../adapters/ydb/yql.ts';
 import { DefiniteError, IndeterminateError, isCountingStore, retriesOf, type Transfer } from '../lib/store.ts';
 import { retryUntil } from '../lib/retry.ts';
 import { freePort } from '../lib/runtime/local-processes.ts';
 import { accounts, applyLedger, outcomeOf, storeContract, total } from './helpers/store-contract.ts';
-
-// ---- pure ----------------------------------------------------------------------------------
-
-t.test('no server: every YDB status has a rule, and the rules are the documented ones', async (t) => {
-  const retriedAlways = ['ABORTED', 'OVERLOADED', 'UNAVAILABLE', 'BAD_SESSION', 'SESSION_BUSY'];
-  const retriedAsIdempotent = ['SESSION_EXPIRED', 'UNDETERMINED', 'TIMEOUT'];
-  const unknownAtCommit = ['CANCELLED', 'INTERNAL_ERROR'];
-  const statuses = Object.entries(YDBError.codes).filter(([, name]) => name !== 'SUCCESS' && name !== 'UNSPECIFIED');
-  t.ok(statuses.length >= 19, `${statuses.length} statuses`);
-  for (const [code, name] of statuses) {
-    t.ok(STATUS_RULES[name], `${name} has a rule`);
-    const err = new YDBError(Number(code) as S, []);
-    const commit = decide(err, 'commit');
-    const wantRetry = retriedAlways.includes(name) || retriedAsIdempotent.includes(name);
-    const wantAtCommit = retriedAsIdempotent.includes(name) || unknownAtCommit.includes(name) ? 'indeterminate' : 'definite';
-    t.same([commit.retry, commit.outcome], [wantRetry, wantAtCommit], `${name} answering a commit`);
-    t.match(commit.why, name, 'the reason names the status');
-    for (const phase of ['connect', 'read'] as const) {
-      t.same([decide(err, phase).retry, decide(err, phase).outcome], [wantRetry, 'definite'], `${name} before the commit: nothing applied`);
-    }
-    // The SDK's own view for an idempotent operation: retryable true or 'conditionally'.
-    t.equal(commit.retry, err.retryable !== false, `${name}: retried exactly when the SDK would retry an idempotent call`);
-  }
-  const unknown = decide(new YDBError(499_999 as S, []), 'commit');
-  t.same([unknown.retry, unknown.outcome], [false, 'indeterminate'], 'an unknown status at commit may have applied');
-});
-
-t.test('no server: transport failures before and after the commit', async (t) => {
-  const grpc = (code: number, details: string) => Object.assign(new Error(`/Ydb.Query.V1.QueryService/ExecuteQuery X: ${details}`), { name: 'ClientError', code, details });
-  const abort = Object.assign(new Error('The operation has been aborted'), { name: 'AbortError' });
-  const cases: [unknown, string, boolean, 'definite' | 'indeterminate', 'definite' | 'indeterminate'][] = [
-    // error, what, retry, at commit, before commit
-    [grpc(14, 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1'), 'no connection', false, 'definite', 'definite'],
-    [grpc(14, 'Channel closed before call started'), 'closed channel', false, 'definite', 'definite'],
-    [grpc(14, 'Stream refused by server'), 'REFUSED_STREAM', true, 'definite', 'definite'],
-    [grpc(14, 'Connection dropped'), 'dropped mid-call', true, 'indeterminate', 'definite'],
-    [grpc(13, 'Received RST_STREAM with code 2 (Call ended without gRPC status)'), 'no status', true, 'indeterminate', 'definite'],
-    [grpc(1, 'Call cancelled'), 'cancelled', true, 'indeterminate', 'definite'],
-    [grpc(4, 'Deadline exceeded'), 'transport deadline', true, 'indeterminate', 'definite'],
-    [grpc(2, 'Unknown'), 'unknown', false, 'indeterminate', 'definite'],
-    [grpc(8, 'Bandwidth exhausted or memory limit exceeded'), 'resource exhausted', true, 'definite', 'definite'],
-    [grpc(16, 'bad token'), 'unauthenticated', false, 'definite', 'definite'],
-    [grpc(12, 'unimplemented'), 'unimplemented', false, 'definite', 'definite'],
-    [grpc(99, 'made up'), 'an unknown gRPC code', false, 'indeterminate', 'definite'],
-    [abort, 'our own deadline or close', false, 'indeterminate', 'definite'],
-    [new Error('something else'), 'an unknown error', false, 'indeterminate', 'definite'],
-  ];
-  for (const [err, what, retry, atCommit, before] of cases) {
-    const c = decide(err, 'commit');
-    t.same([c.retry, c.outcome], [retry, atCommit], `${what}, answering a commit`);
-    t.equal(decide(err, 'read').outcome, before, `${what}, before the commit`);
-    t.equal(decide(err, 'connect').outcome, 'definite', `${what}, opening a session`);
-  }
-  TRANSPORT_RULES.forEach((rule, i) => {
-    t.equal(transportRuleFor(grpc(rule.code, `x ${rule.details ?? 'anything'} y`)), rule, `rule ${i} (${rule.name} ${rule.details ?? '*'}) is reachable`);
-  });
-});
-
-t.test('no server: the ledger decides before the balances', async (t) => {
-  const tr: Transfer = { id: 't1', from: 'a', to: 'b', amount: 30 };
-  const bal = (a: bigint, b: bigint) => new Map([['a', a], ['b', b]]);
-  t.equal(ledgerDecision(tr, undefined), undefined, 'no ledger row: go on');
-  t.equal(ledgerDecision(tr, { src: 'a', dst: 'b', amount: 30n }), 'applied', 'this very transfer: applied once already');
-  for (const other of [{ src: 'a', dst: 'b', amount: 31n }, { src: 'b', dst: 'a', amount: 30n }, { src: 'a', dst: 'c', amount: 30n }]) {
-    t.throws(() => ledgerDecision(tr, other), DefiniteError, `the id moved other money: ${JSON.stringify(other, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`);
-  }
-  t.same(planTransfer(tr, { src: 'a', dst: 'b', amount: 30n }, bal(0n, 0n)), { kind: 'applied' }, 'the ledger row wins over an empty balance');
-  t.same(planTransfer(tr, undefined, bal(29n, 5n)), { kind: 'insufficient' });
-  t.same(planTransfer(tr, undefined, bal(30n, 5n)), { kind: 'apply', from: 0n, to: 35n }, 'may empty the account');
-  t.throws(() => planTransfer(tr, undefined, new Map([['a', 100n]])), DefiniteError, 'unknown destination');
-  t.throws(() => planTransfer(tr, undefined, new Map([['b', 100n]])), DefiniteError, 'unknown source');
-  const big = { id: 'big', from: 'a', to: 'b', amount: Number.MAX_SAFE_INTEGER };
-  t.same(planTransfer(big, undefined, bal(2n ** 53n, 2n ** 53n)), { kind: 'apply', from: 1n, to: 2n ** 54n - 1n }, 'exact in bigint beyond 2^53');
-});
-
-t.test('no server: Int64 values', async (t) => {
-  t.equal(int64(INT64_MAX).value, INT64_MAX, 'largest Int64');
-  t.equal(int64(INT64_MIN).value, INT64_MIN, 'smallest Int64');
-  t.throws(() => int64(INT64_MAX + 1n), RangeError, 'above Int64');
-  t.throws(() => int64(INT64_MIN - 1n), RangeError, 'below Int64');
-  t.equal(int64(Number.MAX_SAFE_INTEGER).value, BigInt(Number.MAX_SAFE_INTEGER));
-  for (const n of [Number.MAX_SAFE_INTEGER + 1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) t.throws(() => int64(n), RangeError, `${n} is refused, not rounded`);
-  t.equal(typeToString(int64(1).type), 'Int64');
-
-  t.equal(numberOf(42n, 'x'), 42);
-  t.equal(numberOf(-(2n ** 53n - 1n), 'x'), -Number.MAX_SAFE_INTEGER);
-  t.equal(numberOf(2n ** 53n - 1n, 'x'), Number.MAX_SAFE_INTEGER);
-  t.throws(() => numberOf(2n ** 53n, 'x'), RangeError, '2^53 would not be exact');
-  t.throws(() => numberOf(-(2n ** 53n), 'x'), RangeError);
-  t.throws(() => numberOf(null, 'x'), TypeError, 'NULL balance');
-  t.throws(() => numberOf('5', 'x'), TypeError, 'text');
-  t.throws(() => bigintOf(INT64_MAX + 1n, 'x'), TypeError, 'outside Int64');
-  t.equal(bigintOf(7, 'x'), 7n, 'a safe-integer number is accepted');
-  // The round trip the SDK does: Int64 → protobuf → Optional<Int64> column → bigint.
-  const encoded = new Optional(new Int64(INT64_MAX)).encode();
-  t.equal(toJs(fromYdb(encoded, new OptionalType(new Int64Type()).encode())), INT64_MAX, 'the SDK gives Int64 columns as bigint');
-});
-
-t.test('no server: every YQL statement declares exactly the parameters it uses, with the types passed', async (t) => {
-  const yql = yqlFor('');
-  const tr: Transfer = { id: 't', from: 'a', to: 'b', amount: 1 };
-  const params: Record<keyof typeof yql, Params> = {
-    createAccounts: {},
-    createLedger: {},
-    ledgerChunk: {},
-    deleteLedger: deleteLedgerParams(['x', 'y']),
-    resetAccounts: resetAccountsParams({ a: 1, b: 2 }),
-    transferRead: transferReadParams(tr),
-    transferWrite: transferWriteParams(tr, { from: 0n, to: 2n }, { from: 1n, to: 1n }),
-    read: {},
-    audit: {},
-    ping: {},
-  };
-  for (const [name, text] of Object.entries(yql)) {
-    const given = params[name as keyof typeof yql];
-    const declared = new Map([...text.matchAll(/DECLARE \$(\w+) AS ([^;]+);/g)].map((m) => [`$${m[1]}`, m[2]!.replace(/\s/g, '')]));
-    const body = text.replace(/DECLARE [^;]+;/g, '');
-    const used = new Set([...body.matchAll(/\$(\w+)/g)].map((m) => `$${m[1]}`));
-    t.same([...used].sort(), [...declared.keys()].sort(), `${name}: uses exactly what it declares`);
-    t.same(Object.keys(given).sort(), [...declared.keys()].sort(), `${name}: is given exactly what it declares`);
-    for (const [p, v] of Object.entries(given)) t.equal(typeToString((v as Value).type), declared.get(p), `${name}: ${p} has the declared type`);
-  }
-  t.match(yqlFor('r1').read, '`r1_accounts`', 'the run prefixes table names');
-  t.match(yqlFor('r1').transferWrite, '`r1_ledger`');
-  t.notMatch(yqlFor('').read, 'r1');
-  t.throws(() => deleteLedgerParams([]), RangeError, 'an empty list has no element type');
-  t.throws(() => transferWriteParams(tr, { from: INT64_MAX + 1n, to: 0n }, { from: 1n, to: 1n }), RangeError, 'a balance beyond Int64 is never sent');
-  t.throws(() => transferWriteParams(tr, { from: 0n, to: 0n }, { from: 1n, to: INT64_MAX + 1n }), RangeError, 'nor a version');
-  t.match(yql.createAccounts, /version Int64/, 'accounts carry a version column');
-  t.match(yql.transferRead, /SELECT id, balance, version FROM/, 'a transfer reads the versions with the balances');
-  t.match(yql.transferWrite, /\(id, balance, version\) VALUES \(\$src, \$src_balance, \$src_version\), \(\$dst, \$dst_balance, \$dst_version\)/, 'and writes them in the statement that writes the balances');
-  t.match(yql.read, /SELECT id, balance, version FROM/, 'a read gives versions from the same query');
-  const reset = resetAccountsParams({ a: 1, b: 2 }).$accounts!;
-  t.same(toJs(fromYdb(reset.encode(), reset.type.encode())), [{ balance: 1n, id: 'a', version: 0n }, { balance: 2n, id: 'b', version: 0n }], 'setup writes version 0');
-});
-
-t.test('no server: config', async (t) => {
-  const o = parseConfig({ endpoint: 'grpc://ydb-n1:2136/Root/testdb' });
-  t.same([o.database, o.timeoutMs, o.reads, o.run, o.poolMax], ['/Root/testdb', 4000, 'serializable', '', 50], 'defaults');
-  t.equal(parseConfig({ endpoint: 'grpcs://h:2135?database=/local' }).database, '/local', 'database as a query parameter');
-  t.same(settings, ['readMode']);
-  const bad: Record<string, string>[] = [
-    {},
-    { endpoint: 'ydb-n1:2136/Root/testdb' },
-    { endpoint: 'http://ydb-n1:2136/Root/testdb' },
-    { endpoint: 'grpc://ydb-n1/Root/testdb' },
-    { endpoint: 'grpc://ydb-n1:2136' },
-    { endpoint: 'grpc://ydb-n1:2136/Root/testdb', readMode: 'online' },
-    { endpoint: 'grpc://ydb-n1:2136/Root/testdb', timeoutMs: 'soon' },
-    { endpoint: 'grpc://ydb-n1:2136/Root/testdb', run: 'a/b' },
-    { endpoint: 'grpc://ydb-n1:2136/Root/testdb', poolMax: '0' },
-  ];
-  for (const c of bad) t.equal(await outcomeOf(create(c)), 'definite', JSON.stringify(c));
-});
 
 // ---- nothing listening ---------------------------------------------------------------------
 
@@ -527,6 +350,97 @@ t.test('no server: against a fake Query service on loopback', async (t) => {
     t.type(err, IndeterminateError, (err as Error).message);
     t.equal(retriesOf(err), 1, 'the retry is counted on the error');
     t.match((err as Error).message, /unknown outcome/);
+  });
+
+  // A commit answered by anything but ABORTED may have applied. YDB's status table calls
+  // UNAVAILABLE "a part of the system is not available", retryable
+  // (https://ydb.tech/docs/en/reference/ydb-sdk/ydb-status-codes#unavailable), and @ydbjs retries
+  // it even for a non-idempotent commit (isRetryableError in ydb-js-sdk packages/retry/src/index.ts;
+  // YDBError.retryable in packages/error/src/index.ts); yet YDB has answered UNAVAILABLE to commits
+  // that did apply: https://github.com/ydb-platform/ydb/issues/14848 (EvWrite: UNAVAILABLE instead
+  // of UNDETERMINED) and https://github.com/ydb-platform/ydb/issues/23968 (a lost
+  // TEvProposeTransactionAttach: UNAVAILABLE instead of UNDETERMINED). The fake answers as those
+  // bugs did.
+
+  t.test('UNAVAILABLE on a commit that applied: the retry finds the ledger row, ok, applied once', async (t) => {
+    // ydb#14848 / ydb#23968: the commit applied, the answer was UNAVAILABLE.
+    const s = await open();
+    await s.setup({ a: 100, b: 0 });
+    let commits = 0;
+    fake.hook = (r) => (r.commit && r.text === fake.yql.transferWrite && commits++ === 0 ? { status: S.UNAVAILABLE, apply: true } : undefined);
+    t.same(await s.transferCounted({ id: 'ua-1', from: 'a', to: 'b', amount: 30 }), { result: 'ok', retries: 1 }, 'ok, without versions: the first attempt applied it');
+    t.equal(commits, 1, 'the retry did not commit again');
+    t.same(await s.audit(), { balances: { a: 70, b: 30 }, transfers: ['ua-1'] });
+  });
+
+  t.test('UNAVAILABLE on a commit, then the retry finds no row and too little money: indeterminate, not insufficient', async (t) => {
+    // The client cannot tell the bug's UNAVAILABLE (applied, ydb#14848 / ydb#23968) from a real
+    // refusal: a retry that finds no ledger row cannot prove the first commit will never land
+    // (ydb-status-codes: UNDETERMINED "either all changes are registered, or the entire
+    // transaction is canceled", and UNAVAILABLE stood in for it).
+    const s = await open();
+    await s.setup({ a: 100, b: 0 });
+    fake.hook = (r) => {
+      if (!r.commit || r.text !== fake.yql.transferWrite) return undefined;
+      fake.accounts.set('a', 10n);
+      return { status: S.UNAVAILABLE };
+    };
+    const err = await s.transferCounted({ id: 'ua-2', from: 'a', to: 'b', amount: 60 }).catch((e: unknown) => e);
+    t.type(err, IndeterminateError, (err as Error).message);
+    t.equal(retriesOf(err), 1);
+  });
+
+  t.test('statuses that answer a commit until the retry budget ends: indeterminate, except ABORTED', async (t) => {
+    // Retried statuses (ydb-status-codes: ABORTED, UNAVAILABLE, OVERLOADED, BAD_SESSION,
+    // SESSION_BUSY are "retryable"); only ABORTED says the transaction was rolled back
+    // ("lock invalidation with TRANSACTION_LOCKS_INVALIDATED"). UNAVAILABLE: ydb#14848, ydb#23968.
+    const s = await open();
+    const limited = new YdbBankStore({ ...parseConfig({ endpoint: fake.endpoint }), retry: { maxRetries: 3, maxMs: 5000, baseMs: 1, capMs: 2 } });
+    t.teardown(() => limited.close());
+    await s.setup({ a: 100, b: 0 });
+    for (const status of [S.UNAVAILABLE, S.OVERLOADED, S.BAD_SESSION, S.SESSION_BUSY]) {
+      fake.hook = (r) => (r.commit && r.text === fake.yql.transferWrite ? { status } : undefined);
+      const err = await limited.transferCounted({ id: `ub-${status}`, from: 'a', to: 'b', amount: 1 }).catch((e: unknown) => e);
+      t.type(err, IndeterminateError, `${YDBError.codes[status]}: ${(err as Error).message}`);
+      t.equal(retriesOf(err), 3, 'the whole budget was used');
+    }
+    fake.hook = undefined;
+    t.same((await s.audit()).transfers, [], 'the fake applied none of them; the client could not know');
+  });
+
+  t.test('UNAVAILABLE on a commit, then no answer until the deadline: indeterminate', async (t) => {
+    // ydb#14848 / ydb#23968; then the node stops answering (the retry's read hangs).
+    const s = await open({ timeoutMs: '400' });
+    await s.setup({ a: 100, b: 0 });
+    let failed = false;
+    fake.hook = (r) => {
+      if (r.commit && r.text === fake.yql.transferWrite) {
+        failed = true;
+        return { status: S.UNAVAILABLE };
+      }
+      return failed && r.text === fake.yql.transferRead ? { hang: true } : undefined;
+    };
+    const err = await s.transferCounted({ id: 'uc-1', from: 'a', to: 'b', amount: 1 }).catch((e: unknown) => e);
+    t.type(err, IndeterminateError, (err as Error).message);
+    t.match((err as Error).message, /unknown outcome/);
+  });
+
+  t.test('UNAVAILABLE on a commit, then the retry is refused: indeterminate', async (t) => {
+    // ydb#14848 / ydb#23968; a refusal of the retry (SCHEME_ERROR, non-retryable) says nothing
+    // about the first commit.
+    const s = await open();
+    await s.setup({ a: 100, b: 0 });
+    let failed = false;
+    fake.hook = (r) => {
+      if (r.commit && r.text === fake.yql.transferWrite) {
+        failed = true;
+        return { status: S.UNAVAILABLE };
+      }
+      return failed && r.text === fake.yql.transferRead ? { status: S.SCHEME_ERROR } : undefined;
+    };
+    const err = await s.transferCounted({ id: 'ud-1', from: 'a', to: 'b', amount: 1 }).catch((e: unknown) => e);
+    t.type(err, IndeterminateError, (err as Error).message);
+    t.equal(retriesOf(err), 1);
   });
 
   t.test('conflicting concurrent transfers retry ABORTED commits, counted per call', async (t) => {

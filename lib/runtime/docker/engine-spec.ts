@@ -36,6 +36,8 @@ export interface DbService {
 export interface DockerHost {
   /** The engine's CPU architecture as Docker names it: x86_64, aarch64. */
   arch: string;
+  /** Whether its CPU has AVX2, where that can be known (a local engine on Linux); undefined otherwise. */
+  avx2?: boolean;
 }
 
 /** A one-shot container that sets the cluster up once its nodes run (cluster init, configure). */

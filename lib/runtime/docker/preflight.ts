@@ -3,6 +3,7 @@
 // the engine's own needs (a native client library for the API nodes, a CPU) are met. Each failure
 // says plainly what is missing and what to do. A real run stops at the first failure and pulls
 // what is missing; a dry run (--dry-run) reports every check and pulls nothing.
+import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { ReadinessCheck } from '../cluster.ts';
 import type { DockerEngine, DockerHost } from './engine-spec.ts';
@@ -66,7 +67,18 @@ function noPullMessage(images: readonly string[]): string {
 /** The engine's CPU and memory as Docker reports them (Docker Desktop: its VM's, not the host's). */
 export async function dockerHost(docker: Docker): Promise<DockerHost & { memBytes?: number }> {
   const info = (await docker.info()) as { MemTotal?: number; Architecture?: string };
-  return { arch: info.Architecture ?? 'unknown', ...(info.MemTotal ? { memBytes: info.MemTotal } : {}) };
+  const avx2 = localAvx2();
+  return { arch: info.Architecture ?? 'unknown', ...(avx2 === undefined ? {} : { avx2 }), ...(info.MemTotal ? { memBytes: info.MemTotal } : {}) };
+}
+
+/** A local engine on Linux runs on this machine's CPU, whose flags /proc/cpuinfo lists. */
+function localAvx2(): boolean | undefined {
+  if (process.platform !== 'linux' || process.env.DOCKER_HOST) return undefined;
+  try {
+    return /^flags\s*:.*\bavx2\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -16,7 +16,7 @@
 // a database node starts once /Root/testdb exists. x86-64 with AVX2 only: there is no ARM build.
 import { stringify } from 'yaml';
 import type { SettingSpec } from '../../../settings.ts';
-import type { DockerEngine, NodeAddress } from '../engine-spec.ts';
+import type { DockerEngine, DockerHost, NodeAddress } from '../engine-spec.ts';
 
 /** local-ydb tags follow the server's releases; 25.2.1 takes only the fixes of that release. */
 export const YDB_IMAGE = 'ydbplatform/local-ydb:25.2.1';
@@ -30,9 +30,34 @@ export const PORTS = {
 const PDISKS = [1, 2, 3];
 /** Sparse: only what is written takes space. The block-8-2 fixture of ydb-platform runs on 16 GiB files. */
 export const PDISK_SIZE = '32G';
-/** Containers n1–n3 hold both processes; the memory controller's limit is set per process below it. */
-export const MEM_LIMIT = { storageAndDatabase: '5g', database: '3g' } as const;
-const HARD_LIMIT_BYTES = { storage: 2 * 2 ** 30, database: 2.5 * 2 ** 30 } as const;
+/**
+ * Memory, sized for a test cluster of three such containers on a 16 GB CI runner (about 15.6 GiB
+ * for the Docker engine). Each ydbd gets its own memory controller hard limit: the controller
+ * otherwise takes the container's cgroup limit as its process's own, and n1–n3 hold two processes.
+ * The controller keeps a process near its target (50% of the hard limit) and empties the shared
+ * cache above the soft limit (75%), so the hard limits are ceilings, not the expected use
+ * (https://ydb.tech/docs/en/reference/configuration/memory_controller_config). A container's limit
+ * is the sum of its processes' hard limits and 256 MiB for what the controller does not count
+ * (the shell, the restart loop, allocator slack).
+ */
+export const HARD_LIMIT_MIB = { storage: 1536, database: 1536 } as const;
+const OUTSIDE_CONTROLLER_MIB = 256;
+const containerMiB = { storageAndDatabase: HARD_LIMIT_MIB.storage + HARD_LIMIT_MIB.database + OUTSIDE_CONTROLLER_MIB, database: HARD_LIMIT_MIB.database + OUTSIDE_CONTROLLER_MIB };
+/** Docker's mem_limit per container: n1–n3 (storage and database node), n4… (database node). */
+export const MEM_LIMIT = { storageAndDatabase: `${containerMiB.storageAndDatabase}m`, database: `${containerMiB.database}m` } as const;
+/**
+ * The shared cache between 10% and 30% of the hard limit instead of 20–50%: the bank's tables are
+ * a few MiB. The docs' own example values; they keep the documented rule shared_cache_min +
+ * mem_table_min (1%) + activities_limit (30%) < soft_limit (75%).
+ */
+export const SHARED_CACHE_PERCENT = { min: 10, max: 30 } as const;
+/**
+ * Per-query allocations of local-ydb's own test clusters (ydb/tests/library/harness/resources/
+ * default_yaml.yml: table_service_config.resource_manager), instead of the defaults of 1 MiB,
+ * 30 MiB and 8 MiB (ydb/core/protos/table_service_config.proto, TResourceManager). The bank's
+ * queries read and write two or three rows.
+ */
+export const QUERY_RESOURCES = { mkql_light_program_memory_limit: 65_536, mkql_heavy_program_memory_limit: 1_048_576, channel_buffer_size: 262_144 } as const;
 const INIT_TIMEOUT_MS = 300_000;
 
 /** The image's binaries; tests point them at stand-ins. */
@@ -50,7 +75,7 @@ const READ_MODE_MEANING: Record<string, string> = {
   stale: 'stale read-only (consistent, may lag behind the latest commits)',
 };
 
-/** The adapter's `readMode` (adapters/ydb.ts). */
+/** The adapter's `readMode` (adapters/ydb/config.ts). */
 export const ydbSettings: readonly SettingSpec[] = [
   {
     key: 'readMode',
@@ -62,13 +87,24 @@ export const ydbSettings: readonly SettingSpec[] = [
   },
 ];
 
+/**
+ * The actor system sized by YDB itself for one CPU a process (use_auto_config with cpu_count), as
+ * ydb-platform's own SLO cluster runs it (ydb-slo-action deploy config: cpu_count 1): six ydbd
+ * share a 4-vCPU runner. The documented automatic mode, not a hand-written executor list, so a
+ * ydbd of another version reads it the same way.
+ * https://ydb.tech/docs/en/reference/configuration/actor_system_config
+ */
+export function actorSystem(process: 'storage' | 'database') {
+  return { use_auto_config: true, node_type: process === 'storage' ? 'STORAGE' : 'COMPUTE', cpu_count: 1 } as const;
+}
+
 export const storageNodes = (all: readonly NodeAddress[]) => all.slice(0, STORAGE_NODES);
 const pdiskPath = (i: number) => `${DATA_PATH}/pdisk${i}.data`;
 
 /**
  * The static config of one ydbd process, the guide's mirror-3-dc-3nodes example with the hosts,
- * drives and limits of this cluster. Storage and database processes differ only in their
- * actor-system and memory settings.
+ * drives and limits of this cluster. Storage and database processes differ only in their memory
+ * controller's hard limit.
  */
 export function ydbConfig(all: readonly NodeAddress[], process: 'storage' | 'database'): string {
   const storage = storageNodes(all);
@@ -100,10 +136,13 @@ export function ydbConfig(all: readonly NodeAddress[], process: 'storage' | 'dat
       }],
       state_storage: [{ ring: { node: storage.map((n) => n.number), nto_select: storage.length }, ssid: 1 }],
     },
-    table_service_config: { sql_version: 1 },
-    actor_system_config: { use_auto_config: true, node_type: process === 'storage' ? 'STORAGE' : 'COMPUTE', cpu_count: 2 },
-    // Two processes share one container's memory: each gets a share, below the container's limit.
-    memory_controller_config: { hard_limit_bytes: HARD_LIMIT_BYTES[process] },
+    table_service_config: { sql_version: 1, resource_manager: QUERY_RESOURCES },
+    actor_system_config: actorSystem(process),
+    memory_controller_config: {
+      hard_limit_bytes: HARD_LIMIT_MIB[process] * 2 ** 20,
+      shared_cache_min_percent: SHARED_CACHE_PERCENT.min,
+      shared_cache_max_percent: SHARED_CACHE_PERCENT.max,
+    },
     blob_storage_config: {
       service_set: {
         groups: [{
@@ -232,10 +271,11 @@ export function ydb(): DockerEngine {
     title: 'YDB 25.2.1 (official image ydbplatform/local-ydb, started as a multi-node cluster)',
     image: YDB_IMAGE,
     dataPath: DATA_PATH,
-    // The largest container (storage + database node); a database-only one is limited to 3 GiB.
-    memoryPerNodeMiB: 5120,
+    // The largest container (storage + database node); a database-only one has less.
+    memoryPerNodeMiB: containerMiB.storageAndDatabase,
     adapter: 'ydb',
     settings: ydbSettings,
+    refuseHost: refuseYdbHost,
     facts: {
       storage: `static group and ${DATABASE} (ssd:1) mirror-3-dc over n1–n3, three PDisks each (sparse ${PDISK_SIZE} files on the node's volume); survives one storage node down`,
       'API nodes': `each talks to the database node in its own container (grpc :${PORTS.database.grpc}, discovery off); n1–n3 run one beside their storage node, which serves no database itself`,
@@ -243,6 +283,7 @@ export function ydb(): DockerEngine {
       configuration: 'V1 static YAML, insecure mode (no TLS, no authentication), as in the manual deployment guide',
       restarts: 'every ydbd under a restart loop (1 s), like the guide\'s systemd units; a database node starts once the database exists',
       platform: 'x86-64 with AVX2 only (no ARM build)',
+      memory: `n1–n3: ${MEM_LIMIT.storageAndDatabase} a container (memory controller hard limit ${HARD_LIMIT_MIB.storage} MiB for the storage ydbd, ${HARD_LIMIT_MIB.database} MiB for the database ydbd); n4…: ${MEM_LIMIT.database}; shared cache ${SHARED_CACHE_PERCENT.min}–${SHARED_CACHE_PERCENT.max}% of the hard limit; actor system auto-configured for 1 CPU a process`,
     },
     freshReads: (settings) => settings.readMode === 'stale'
       ? { fresh: false, why: 'stale read-only transactions may lag by design' }
@@ -285,4 +326,13 @@ export function ydb(): DockerEngine {
       readMode: settings.readMode!,
     }),
   };
+}
+
+/** ydbd is built for x86-64 with AVX2 only: an ARM engine (Apple silicon, Graviton) cannot run it. */
+export function refuseYdbHost(host: DockerHost): string | undefined {
+  if (!['x86_64', 'amd64'].includes(host.arch)) {
+    return `YDB's image runs on x86-64 only, and this Docker engine runs on ${host.arch}: run the YDB notebook on an x86-64 machine (Docker Desktop's emulation of x86-64 lacks the AVX2 ydbd needs)`;
+  }
+  if (host.avx2 === false) return 'ydbd needs a CPU with AVX2, and this machine\'s CPU has none (no avx2 in /proc/cpuinfo): run the YDB notebook on a newer x86-64 machine';
+  return undefined;
 }
