@@ -25,7 +25,7 @@ function bank(): HistoryBuilder {
   return h;
 }
 
-const DESIGN_EXAMPLE = `{"index":0,"type":"invoke","f":"setup","process":0,"node":null,"time":0,"value":{"balances":{"a0":100,"a1":100}}}
+const CONTRACT_EXAMPLE = `{"index":0,"type":"invoke","f":"setup","process":0,"node":null,"time":0,"value":{"balances":{"a0":100,"a1":100}}}
 {"index":1,"type":"ok","f":"setup","process":0,"node":null,"time":5100000,"value":{"balances":{"a0":100,"a1":100}}}
 {"index":2,"type":"invoke","f":"transfer","process":3,"node":"n2","time":9000000,"value":{"id":"t-42","from":"a0","to":"a1","amount":5}}
 {"index":3,"type":"ok","f":"transfer","process":3,"node":"n2","time":9800000,"value":{"id":"t-42","from":"a0","to":"a1","amount":5}}
@@ -36,8 +36,8 @@ const DESIGN_EXAMPLE = `{"index":0,"type":"invoke","f":"setup","process":0,"node
 `;
 
 t.test('valid histories', async (t) => {
-  t.test('the DESIGN.md example, with only its fields, is valid', async (t) => {
-    const r = await checkLines(DESIGN_EXAMPLE.split('\n'));
+  t.test("the history contract's example, with only its fields, is valid", async (t) => {
+    const r = await checkLines(CONTRACT_EXAMPLE.split('\n'));
     t.equal(r.valid, true);
     t.equal(r.initialTotal, 200);
     t.equal(r.ops, 8);
@@ -402,7 +402,7 @@ t.test('result() can be taken mid-run without disturbing the check', async (t) =
 });
 
 t.test('parseOp names the line and what is wrong', async (t) => {
-  const good = JSON.parse(DESIGN_EXAMPLE.split('\n')[2]!);
+  const good = JSON.parse(CONTRACT_EXAMPLE.split('\n')[2]!);
   const bad = (patch: Record<string, unknown>) => JSON.stringify({ ...good, ...patch });
   const cases: Array<[string, RegExp]> = [
     ['{"index":', /^line 17: not JSON/],

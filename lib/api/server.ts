@@ -1,4 +1,4 @@
-// The API node's HTTP server: one BankStore behind the contract in DESIGN.md ("API node").
+// The API node's HTTP server: one BankStore behind the API node contract (README, "How it is built").
 // Input is validated before any store call, so invalid input changes nothing; every store
 // outcome, including a throw or a hang, becomes an answer, so the node outlives its database.
 
@@ -15,7 +15,7 @@ export interface ApiServerOptions {
   deadlineMs?: number;
   /** Setup may create schemas and many rows, so it gets its own, longer deadline. */
   setupDeadlineMs?: number;
-  /** Absent when the adapter has no settings: POST /settings then answers 404. */
+  /** Absent when the adapter has no settings: PUT /settings then answers 404. */
   settings?: SettingsHook;
 }
 
@@ -29,7 +29,7 @@ export interface SettingsHook {
 
 export interface ApiServer {
   readonly server: http.Server;
-  /** The store in use: POST /settings replaces it. */
+  /** The store in use: PUT /settings replaces it. */
   readonly store: BankStore;
   /** Resolves with the bound port (port 0 picks a free one). */
   listen(port?: number, host?: string): Promise<number>;

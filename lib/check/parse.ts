@@ -1,5 +1,5 @@
 // One history line → one Op, or an error that names the line and what is wrong with it.
-// Only the fields of DESIGN.md are required; extra fields pass through untouched. Values are
+// Only the fields of the history contract (README) are required; extra fields pass through untouched. Values are
 // checked only where the bank checker reads them, so unknown `f`s and nemesis ops stay free-form.
 
 import type { Op } from '../history/op.ts';

@@ -1,6 +1,6 @@
 // Builds small bank histories for tests: ops with increasing index and time, well-formed process
 // use (a process runs one op at a time and never returns after an `info`), and only the fields of
-// DESIGN.md unless a test asks for more.
+// the history contract (README, "How it is built") unless a test asks for more.
 //
 //   const h = new HistoryBuilder();
 //   h.setup({ a0: 100, a1: 100 });
@@ -112,7 +112,7 @@ export class HistoryBuilder {
   private push(fields: Omit<Op, 'index' | 'time'>, extra?: Record<string, unknown>): Op {
     const index = this.ops.length;
     const { type, f, process, node, value, ...rest } = fields;
-    // DESIGN.md's field order, so written files read like the real thing.
+    // The history contract's field order, so written files read like the real thing.
     const op: Op = { index, type, f, process, node, time: index * this.stepNs, value, ...rest, ...extra };
     this.ops.push(op);
     return op;
