@@ -25,7 +25,7 @@ import {
 } from '../adapters/etcd.ts';
 import { DefiniteError, IndeterminateError, isCountingStore, type Transfer } from '../lib/store.ts';
 import { freePort } from '../lib/runtime/local-processes.ts';
-import { ETCD_MISSING, etcdInstalled, startEtcdNode } from '../lib/runtime/local-etcd.ts';
+import { ETCD_MISSING, etcdInstalled, startEtcdNode } from './helpers/local-etcd.ts';
 import { accounts, applyLedger, outcomeOf, storeContract, total, type Outcome } from './helpers/store-contract.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { sleep } from '../clock.ts';
-import { forgetOnExit, freePort, isAlive, killOnExit, procState, spawnServer, startReady, waitFor } from './local-processes.ts';
+import { sleep } from '../../lib/clock.ts';
+import { forgetOnExit, freePort, isAlive, killOnExit, procState, spawnServer, startReady, waitFor } from '../../lib/runtime/local-processes.ts';
 
 export const ETCD_BIN = '/usr/bin/etcd';
 export const ETCD_MISSING = `etcd not found at ${ETCD_BIN}: apt-get install etcd-server`;
