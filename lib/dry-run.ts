@@ -42,8 +42,13 @@ export class DryRunPlan {
 
   /** A cell that could not be planned: the real run would stop there. */
   refused(cell: string, why: string): void {
-    this.problems.push(`cell '${cell}': ${why}`);
-    this.log(`\n✗ ${cell}: ${why}`);
+    this.problem(`cell '${cell}': ${why}`);
+  }
+
+  /** Anything else that would stop or spoil the real run. */
+  problem(text: string): void {
+    this.problems.push(text);
+    this.log(`\n✗ ${text}`);
   }
 
   finish(): DryRunOutcome {

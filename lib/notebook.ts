@@ -25,7 +25,7 @@ import type { Op } from './history/op.ts';
 import { HistoryWriter } from './history/writer.ts';
 import { openDisplay } from './progress/display.ts';
 import { ProgressState } from './progress/state.ts';
-import { DEFAULTS, ParamError, parseParams, usage, type ParsedArgs, type Params } from './params.ts';
+import { DEFAULTS, ParamError, parseParams, rerunFlags, splitCells, usage, type ParsedArgs, type Params } from './params.ts';
 import { changedSettings, flagOf, settingsFromFlags, settingsUsage, type SettingSpec, type SettingValues } from './settings.ts';
 import type { CellReport, RunReport } from './report/model.ts';
 import { savedCellRecord } from './report/rebuild.ts';
@@ -100,6 +100,9 @@ export class Notebook {
   private scratchDir: string | null = null;
   private bringUpMs = 0;
   private reportedAnomalies = 0;
+  /** --cells: the only cells to run (empty: all), and every cell name the notebook offered. */
+  private readonly onlyCells: Set<string>;
+  private readonly offeredCells: string[] = [];
   private firstSigintAt = 0;
   private liveBroken = false;
   /** The engine's settings: the run's (flags over defaults) and those the API nodes have now. */
@@ -122,6 +125,7 @@ export class Notebook {
       seed: params.seed, accounts: params.accounts, maxAmount: params.maxAmount, readShare: params.reads,
     });
     this.random = { routing: new SeededRandom(params.seed, 'routing'), nemesis: new SeededRandom(params.seed, 'nemesis') };
+    this.onlyCells = new Set(splitCells(params.cells));
     this.onSigint = this.onSigint.bind(this);
   }
 
@@ -179,6 +183,11 @@ export class Notebook {
   async run(spec: CellSpec): Promise<void> {
     const cluster = this.requireCluster();
     if (this.interrupt.signal.aborted) return;
+    this.offeredCells.push(spec.name);
+    if (this.onlyCells.size > 0 && !this.onlyCells.has(spec.name)) {
+      this.log(`· ${spec.name} — not run (--cells)`);
+      return;
+    }
     let plan: CellPlan;
     try {
       plan = planCell({ ...spec, name: this.uniqueName(spec.name) }, this.params, this.random.nemesis, { specs: this.settingSpecs, values: this.runSettings });
@@ -235,6 +244,8 @@ export class Notebook {
       await writeJson(join(this.dir, 'schedule.json'), this.cells.map((c) => ({ cell: c.name, faults: c.faults })));
       await gzipHistory(historyPath);
       this.log(`\n${headline(check)}`);
+      const unknown = this.unknownCells();
+      if (unknown) console.error(`${this.name}: ${unknown}`);
       for (const c of brokenReadPromises(run.cells)) this.log(`❌ ${c.name}: ${judgeReadPromise(c).text.replace(/\*\*/g, '')}`);
       this.log(`report: ${join(relative(process.cwd(), this.dir) || this.dir, 'report.md')}`);
       // A stopped run (Ctrl-C 130, an abandoned cell 2) keeps its code; else the verdict's.
@@ -253,9 +264,19 @@ export class Notebook {
   /** The dry run's verdict: whether a real run could start, and what stands in its way. */
   async finishDryRun(): Promise<DryRunOutcome> {
     if (!this.dry) throw new Error('not a dry run: call report()');
+    const unknown = this.unknownCells();
+    if (unknown) this.dry.problem(unknown);
     const outcome = this.dry.finish();
     await this.teardown();
     return outcome;
+  }
+
+  /** --cells named a cell the notebook never offered (a wrong flag: exit 2): which, and which exist. */
+  private unknownCells(): string | undefined {
+    const unknown = [...this.onlyCells].filter((n) => !this.offeredCells.includes(n));
+    if (unknown.length === 0) return undefined;
+    if (!process.exitCode) process.exitCode = 2;
+    return `--cells: no cell named ${unknown.map((n) => `'${n}'`).join(', ')}; this notebook's cells: ${this.offeredCells.join(', ')}`;
   }
 
   /** The runtime's checks instead of a bring-up; the cells that follow are only planned. */
@@ -411,10 +432,8 @@ export class Notebook {
 
 function rerunCommand(p: Params, settings: SettingValues): string {
   const script = relative(process.cwd(), process.argv[1] ?? 'notebook.ts');
-  const engine = Object.entries(settings).map(([k, v]) => ` --${flagOf(k)} ${v}`).join('');
-  return `npx tsx ${script} --seed ${p.seed} --duration ${p.durationMs / 1000}s --loop ${p.loop} ` +
-    `--rate ${p.rate} --workers ${p.workers} --routing ${p.routing} --accounts ${p.accounts} --balance ${p.balance} ` +
-    `--max-amount ${p.maxAmount} --reads ${p.reads} --timeout ${p.timeoutMs / 1000}s --fault-for ${p.faultMs / 1000}s --nodes ${p.nodes}${engine}`;
+  const engine = Object.entries(settings).flatMap(([k, v]) => [`--${flagOf(k)}`, v]);
+  return ['npx', 'tsx', script, ...rerunFlags(p), ...engine].join(' ');
 }
 
 function headline(check: CheckResult): string {

@@ -27,6 +27,8 @@ export interface Params {
   nodes: number;
   /** Folder under which results/<notebook>/<timestamp>/ is written. */
   out: string;
+  /** Only these cells run (their names, comma-separated); empty: every cell. */
+  cells: string;
 }
 
 export const DEFAULTS: Params = {
@@ -44,12 +46,15 @@ export const DEFAULTS: Params = {
   faultMs: 5_000,
   nodes: 1,
   out: 'results',
+  cells: '',
 };
 
 interface FlagSpec {
   key: keyof Params;
   help: string;
   parse: (raw: string) => Params[keyof Params];
+  /** Left out of the re-run command: where the results go is the re-runner's choice. */
+  notRerun?: true;
 }
 
 export class ParamError extends Error {
@@ -70,8 +75,38 @@ const FLAGS: Record<string, FlagSpec> = {
   timeout: { key: 'timeoutMs', help: 'per-operation timeout; a transfer past it is indeterminate', parse: (v) => positive('timeout', parseDurationMs(v, 'timeout')) },
   'fault-for': { key: 'faultMs', help: 'length of each fault window', parse: (v) => positive('fault-for', parseDurationMs(v, 'fault-for')) },
   nodes: { key: 'nodes', help: 'database nodes in the cluster', parse: (v) => integer('nodes', v, 1, 99) },
-  out: { key: 'out', help: 'folder for results', parse: (v) => v },
+  out: { key: 'out', help: 'folder for results', parse: (v) => v, notRerun: true },
+  cells: { key: 'cells', help: 'run only these cells, by name, comma-separated (e.g. "steady,pause n1")', parse: (v) => cellList(v) },
 };
+
+/** Cell names as the command line gives them, comma-separated; at least one. */
+function cellList(raw: string): string {
+  const names = splitCells(raw);
+  if (names.length === 0) throw new ParamError(`--cells: '${raw}' names no cell (give names separated by commas)`);
+  return names.join(',');
+}
+
+export function splitCells(raw: string): string[] {
+  return raw.split(',').map((n) => n.trim()).filter(Boolean);
+}
+
+/** A value as its flag takes it back: durations in seconds with their unit, the rest as they are. */
+function flagValue(key: keyof Params, value: Params[keyof Params]): string {
+  return key.endsWith('Ms') ? `${Number(value) / 1000}s` : String(value);
+}
+
+/**
+ * The flags that run these parameters again, in the flag table's order: every parameter, so a
+ * re-run does not depend on defaults that may change; a default-empty one (--cells) only when set.
+ */
+export function rerunFlags(p: Params): string[] {
+  return Object.entries(FLAGS).flatMap(([name, spec]) => {
+    const value = p[spec.key];
+    if (spec.notRerun || value === '') return [];
+    const shown = flagValue(spec.key, value);
+    return [`--${name}`, /^[\w.,:/-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", "'\\''")}'`];
+  });
+}
 
 export interface ParsedArgs {
   params: Params;
@@ -165,9 +200,8 @@ function splitEngineFlags(argv: string[]): { own: string[]; engineFlags: Record<
 
 export function usage(defaults: Params): string {
   const lines = Object.entries(FLAGS).map(([name, spec]) => {
-    const value = defaults[spec.key];
-    const shown = spec.key.endsWith('Ms') ? `${Number(value) / 1000}s` : String(value);
-    return `  --${name.padEnd(11)} ${spec.help} (default: ${spec.key === 'seed' ? 'random' : shown})`;
+    const shown = spec.key === 'seed' ? 'random' : spec.key === 'cells' ? 'all' : flagValue(spec.key, defaults[spec.key]);
+    return `  --${name.padEnd(11)} ${spec.help} (default: ${shown})`;
   });
   return `Options:\n${lines.join('\n')}\n` +
     '  --dry-run     check that a real run could start (engine, memory, images, client libraries, compose file)\n' +

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { DEFAULTS, parseParams } from '../lib/params.ts';
+import { DEFAULTS, parseParams, rerunFlags } from '../lib/params.ts';
 import { baseImages } from '../lib/runtime/docker/dry-run.ts';
 import { fdbBindingProblem } from '../lib/runtime/docker/engines/foundationdb.ts';
 import { cockroach } from '../lib/runtime/docker/engines/cockroach.ts';
@@ -106,4 +106,25 @@ t.test('cockroach-5node --dry-run on a real engine: compose file validated, miss
   t.match(r.stdout, /dry run: a real run could NOT start — 1 problem/);
   t.ok(existsSync(join(out, 'cockroach-5node', 'dry-run', 'compose.yml')), 'the compose file is there to read');
   t.same(readdirSync(join(out, 'cockroach-5node')), ['dry-run'], 'no run folder');
+});
+
+t.test('--cells runs only the named cells; a name the notebook lacks is a wrong flag (exit 2)', async (t) => {
+  t.equal(parseParams(['--cells', ' pause n1 , steady '], DEFAULTS).params.cells, 'pause n1,steady');
+  t.throws(() => parseParams(['--cells', ' , '], DEFAULTS), /--cells: ' , ' names no cell/);
+  const r = await notebook('quickstart', ['--dry-run', '--seed', '7', '--cells', 'pause n1']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /· steady — not run \(--cells\)\n· kill -9 n1 and restart — not run \(--cells\)\n\n▶ pause n1 — /);
+  t.match(r.stdout, /a real run could start — 1 cell\(s\), 30 s of load/);
+  const wrong = await notebook('quickstart', ['--dry-run', '--seed', '7', '--cells', 'pause n1,paws']);
+  t.equal(wrong.code, 2);
+  t.match(wrong.stderr + wrong.stdout, /--cells: no cell named 'paws'; this notebook's cells: steady, kill -9 n1 and restart, pause n1/);
+});
+
+t.test('the re-run command comes from the flag table: every parameter, --out left to the re-runner', async (t) => {
+  const flags = rerunFlags({ ...DEFAULTS, seed: 7, cells: 'pause n1' });
+  t.same(flags.filter((f) => f.startsWith('--')), ['--duration', '--seed', '--rate', '--workers', '--loop', '--routing', '--accounts', '--balance', '--max-amount', '--reads', '--timeout', '--fault-for', '--nodes', '--cells']);
+  t.match(flags.join(' '), /--duration 30s --seed 7 .* --timeout 5s --fault-for 5s --nodes 1 --cells 'pause n1'$/);
+  t.notOk(rerunFlags(DEFAULTS).includes('--cells'), 'no --cells when every cell runs');
+  const back = parseParams(rerunFlags({ ...DEFAULTS, seed: 7, durationMs: 1500, cells: 'a,b' }).map((a) => a.replace(/^'(.*)'$/, '$1')), DEFAULTS).params;
+  t.same(back, { ...DEFAULTS, seed: 7, durationMs: 1500, cells: 'a,b' }, 'the flags parse back to the same parameters');
 });
