@@ -29,8 +29,16 @@
 //
 // leader(): the node holding the lease of the accounts' range (all of a small bank's accounts fit
 // in one range): it serves every read and write of them, so it is the node to kill. bankrun starts
-// node nK with --locality=node=nK, and SHOW RANGES … WITH DETAILS names the leaseholder's locality.
-// https://www.cockroachlabs.com/docs/stable/show-ranges
+// node nK with --locality=node=nK, and SHOW RANGE … FOR ROW names the leaseholder's locality of the
+// one range holding that row: it reads crdb_internal.ranges filtered to that range, so the lease is
+// looked up for one range only, where SHOW RANGES … WITH DETAILS computes leases and span
+// statistics of every range of the table, which the docs call expensive. The API answers /leader
+// within 1 s (lib/api/server.ts); a node that cannot is no vote, and without a majority the fault
+// aimed at the leader is reported NOT APPLIED (lib/runtime/cluster.ts leaderByMajority,
+// lib/faults/targets.ts resolveTarget, lib/faults/nemesis.ts runFault).
+// https://www.cockroachlabs.com/docs/stable/show-range-for-row
+// https://www.cockroachlabs.com/docs/stable/show-ranges (WITH DETAILS)
+// https://github.com/cockroachdb/cockroach/blob/master/pkg/sql/delegate/show_range_for_row.go
 //
 // Config keys: as adapters/postgres.ts (url like postgres://root@host:26257/defaultdb?sslmode=disable).
 import { parseConfig, PgBankStore, postgresDialect, type Dialect } from './postgres.ts';
@@ -75,8 +83,11 @@ export const cockroachDialect: Dialect = {
   transferSql: TRANSFER_SQL,
 };
 
-export const LEASEHOLDER_SQL =
-  'SELECT lease_holder_locality FROM [SHOW RANGES FROM TABLE accounts WITH DETAILS] ORDER BY start_key LIMIT 1';
+/**
+ * The range of the row with id '' (the primary key's value): '' sorts before every account id, so
+ * it is the first range of the primary index, the one holding the accounts. The row need not exist.
+ */
+export const LEASEHOLDER_SQL = "SELECT lease_holder_locality FROM [SHOW RANGE FROM TABLE accounts FOR ROW ('')]";
 
 /** "node=n3" (possibly among other tiers, "region=x,node=n3") → "n3". */
 export function nodeOfLocality(locality: string | null | undefined): string | undefined {

@@ -15,10 +15,19 @@
 // outcomes are never retried here, so no retry needs a ledger check first; if the caller re-sends
 // an id that is already in the ledger, the ledger key answers (23505 → 'ok', applied once).
 //
+// Reads (read, readVersioned, audit) retry the same SQLSTATEs, counted in `retries()`: YugabyteDB
+// answers a read whose snapshot must move past a concurrent write with 40001 "Restart read
+// required", which nothing but a retry resolves.
+// https://docs.yugabyte.com/stable/architecture/transactions/read-restart-error/
+//
+// Setup has its own deadline (setupTimeoutMs, 60 s as the API's /setup allows, lib/api/server.ts):
+// YSQL DDL can take seconds, far beyond one transfer's. No statement_timeout is set on any
+// connection, so that deadline is the only one setup meets.
+//
 // Config keys (all strings): url (postgres://...), isolation (serializable | repeatable read |
 // read committed, also written with hyphens; default from the dialect), synchronousCommit (on | off;
-// default: the server's setting), timeoutMs (per statement, default 4000),
-// connectTimeoutMs (default 2000), poolMax (default 10).
+// default: the server's setting), timeoutMs (per statement, default 4000), setupTimeoutMs
+// (all of setup, default 60000), connectTimeoutMs (default 2000), poolMax (default 10).
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
@@ -209,6 +218,7 @@ export interface PgStoreOptions {
   /** synchronous_commit of the sessions, or undefined for the server's own setting. */
   synchronousCommit: 'on' | 'off' | undefined;
   timeoutMs: number;
+  setupTimeoutMs: number;
   connectTimeoutMs: number;
   poolMax: number;
   dialect: Dialect;
@@ -235,6 +245,7 @@ export function parseConfig(config: Record<string, string>, dialect: Dialect = p
     isolation,
     synchronousCommit,
     timeoutMs: num('timeoutMs', 4000),
+    setupTimeoutMs: num('setupTimeoutMs', 60_000),
     connectTimeoutMs: num('connectTimeoutMs', 2000),
     poolMax: num('poolMax', 10),
     dialect,
@@ -272,7 +283,8 @@ export class PgBankStore implements CountingBankStore {
     }
     const ids = entries.map(([id]) => id);
     const balances = entries.map(([, b]) => String(b));
-    await this.retrying(() => this.withClient(this.classifyWrite, async (c) => {
+    const ms = this.opts.setupTimeoutMs;
+    await this.retrying(() => this.withClient(this.classifyWrite, ms, () => new StatementTimeout(ms), async (c) => {
       // Tables first, outside the transaction: CockroachDB (autocommit_before_ddl, on since v25.1)
       // and YugabyteDB (DDL is not transactional by default) would commit them apart anyway.
       await c.query(SQL.createAccounts);
@@ -307,12 +319,12 @@ export class PgBankStore implements CountingBankStore {
   }
 
   async readVersioned(): Promise<{ balances: Balances; versions: Versions }> {
-    const rows = await this.withClient(classifyRead, (c) => c.query<{ id: string; balance: string; version: string }>(this.readSql));
+    const rows = await this.retryingRead((c) => c.query<{ id: string; balance: string; version: string }>(this.readSql));
     return { balances: toBalances(rows.rows), versions: Object.fromEntries(rows.rows.map((r) => [r.id, Number(r.version)])) };
   }
 
   async audit(): Promise<Audit> {
-    return this.withClient(classifyRead, async (c) => {
+    return this.retryingRead(async (c) => {
       await c.query(SQL.auditBegin);
       try {
         const balances = await c.query<{ id: string; balance: string }>(SQL.read);
@@ -331,12 +343,12 @@ export class PgBankStore implements CountingBankStore {
   }
 
   async ping(): Promise<void> {
-    await this.withClient(classifyRead, (c) => c.query('SELECT 1'));
+    await this.withClient(classifyRead, this.opts.timeoutMs, this.timedOut, (c) => c.query('SELECT 1'));
   }
 
   /** A read-only query of the dialect's own (e.g. which node holds a lease), classified as a read. */
   async readRows<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R[]> {
-    return (await this.withClient(classifyRead, (c) => c.query<R>(sql, values))).rows;
+    return (await this.withClient(classifyRead, this.opts.timeoutMs, this.timedOut, (c) => c.query<R>(sql, values))).rows;
   }
 
   async close(): Promise<void> {
@@ -350,11 +362,11 @@ export class PgBankStore implements CountingBankStore {
    */
   private async transferOnce(t: Transfer): Promise<{ result: TransferResult; versions?: Versions }> {
     try {
-      const row = await this.withClient(this.classifyWrite, (c) => RowQuery.run(c, this.transferSql, [t.id, t.from, t.to, String(t.amount)]));
+      const row = await this.withClient(this.classifyWrite, this.opts.timeoutMs, this.timedOut, (c) => RowQuery.run(c, this.transferSql, [t.id, t.from, t.to, String(t.amount)]));
       return transferResult(t, row as TransferRow | undefined);
     } catch (err) {
       if (!isLedgerDuplicate(err)) throw err;
-      const stored = await this.withClient(classifyRead, (c) => c.query<LedgerRow>(SQL.ledgerEntry, [t.id]));
+      const stored = await this.withClient(classifyRead, this.opts.timeoutMs, this.timedOut, (c) => c.query<LedgerRow>(SQL.ledgerEntry, [t.id]));
       const row = stored.rows[0];
       // Applied by an earlier attempt: its versions are not known here.
       if (row && row.src === t.from && row.dst === t.to && Number(row.amount) === t.amount) return { result: 'ok' };
@@ -377,6 +389,18 @@ export class PgBankStore implements CountingBankStore {
     }
   }
 
+  /** A read under the retry loop: retryable errors stay raw for it, and what it gives up on is classified as a read. */
+  private async retryingRead<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    try {
+      return (await withRetries(this.opts.retry, this.retryable, () => this.withClient(this.classifyReadAttempt, this.opts.timeoutMs, this.timedOut, work), this.countRetry)).value;
+    } catch (err) {
+      throw withRetryCount(classifyRead(err), retriesOf(err));
+    }
+  }
+
+  private readonly classifyReadAttempt = (err: unknown): Error =>
+    isRetryable(err, this.opts.dialect) ? asError(err) : classifyRead(err);
+
   /** Writes keep retryable errors and ledger duplicates raw: the retry loop and transferOnce decide. */
   private readonly classifyWrite = (err: unknown, sent: boolean): Error =>
     isRetryable(err, this.opts.dialect) || isLedgerDuplicate(err) ? asError(err) : classify(err, sent, this.opts.dialect);
@@ -385,12 +409,15 @@ export class PgBankStore implements CountingBankStore {
   private readonly timedOut = (): Error => new StatementTimeout(this.opts.timeoutMs);
 
   /**
-   * Checks out a client, runs `work` under the statement timeout, and classifies failures with
-   * `classifier(err, sent)`. On timeout or a broken connection the client is destroyed
-   * (release(err)) so the pool never hands out a connection with a statement still in flight.
+   * Checks out a client, runs `work` under the deadline `ms` (rejecting with `timedOut()`), and
+   * classifies failures with `classifier(err, sent)`. On timeout or a broken connection the
+   * client is destroyed (release(err)) so the pool never hands out a connection with a statement
+   * still in flight.
    */
   private async withClient<T>(
     classifier: (err: unknown, sent: boolean) => Error,
+    ms: number,
+    timedOut: () => Error,
     work: (c: pg.PoolClient) => Promise<T>,
   ): Promise<T> {
     let client: pg.PoolClient;
@@ -401,7 +428,7 @@ export class PgBankStore implements CountingBankStore {
     }
     this.guard(client);
     try {
-      const value = await withDeadline(work(client), this.opts.timeoutMs, this.timedOut);
+      const value = await withDeadline(work(client), ms, timedOut);
       client.release();
       return value;
     } catch (err) {

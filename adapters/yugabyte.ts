@@ -25,9 +25,19 @@
 // preview flag ysql_yb_ddl_transaction_block_enabled is set.
 // https://docs.yugabyte.com/stable/architecture/transactions/transactional-ddl/
 //
-// Config keys: as adapters/postgres.ts (url like postgres://yugabyte@host:5433/yugabyte).
-import { createWithDialect, postgresDialect, type Dialect } from './postgres.ts';
-import type { StoreFactory } from '../lib/store.ts';
+// Setup returns only once every tablet of the bank's tables has its full set of replicas. Tables
+// made while the universe still had fewer nodes than its replication factor start with fewer
+// copies (yugabyted raises the factor to 3 when the third node joins) and get the rest from the
+// load balancer later; a fault before then could take the only copy. yb_tablet_metadata lists
+// each tablet of a YSQL table with its replicas, cluster-wide.
+// https://docs.yugabyte.com/stable/explore/observability/yb-tablet-metadata/
+// https://docs.yugabyte.com/stable/reference/configuration/yugabyted/ (replication factor)
+//
+// Config keys: as adapters/postgres.ts (url like postgres://yugabyte@host:5433/yugabyte), plus
+// replicationFactor: the copies each tablet must have before setup returns (absent: no wait).
+import { parseConfig, PgBankStore, postgresDialect, type Dialect, type PgStoreOptions } from './postgres.ts';
+import { DefiniteError, IndeterminateError, type Balances, type StoreFactory } from '../lib/store.ts';
+import { sleep } from '../lib/clock.ts';
 
 export const yugabyteDialect: Dialect = {
   name: 'yugabyte',
@@ -37,6 +47,68 @@ export const yugabyteDialect: Dialect = {
   ambiguousMessage: /\bRPC\b.*\btimed out\b/i,
 };
 
-export const create: StoreFactory = createWithDialect(yugabyteDialect);
+/** The bank's tables: every tablet of each must be fully replicated. */
+export const BANK_TABLES = ['accounts', 'ledger'] as const;
+
+/** $1 table names: each tablet of those tables in this database, with its number of replicas (leader included). */
+export const TABLET_REPLICAS_SQL =
+  'SELECT relname, tablet_id, coalesce(cardinality(replicas), 0) AS replicas FROM yb_tablet_metadata ' +
+  'WHERE db_name = current_database() AND relname = ANY($1::text[])';
+
+export interface TabletReplicas {
+  relname: string;
+  tablet_id: string;
+  replicas: number | string;
+}
+
+/** What keeps the tables from being fully replicated: a table without tablets, or a tablet short of copies. Empty when none. */
+export function replicationGaps(rows: readonly TabletReplicas[], tables: readonly string[], factor: number): string[] {
+  const gaps = tables.filter((t) => !rows.some((r) => r.relname === t)).map((t) => `${t}: no tablets listed`);
+  for (const r of rows) {
+    if (Number(r.replicas) < factor) gaps.push(`${r.relname} tablet ${r.tablet_id}: ${r.replicas} of ${factor} replicas`);
+  }
+  return gaps;
+}
+
+const POLL_MS = 500;
+
+export class YugabyteBankStore extends PgBankStore {
+  constructor(opts: PgStoreOptions, private readonly replicationFactor: number | undefined) {
+    super(opts);
+  }
+
+  /** Setup, then the wait for full replication, both within setupTimeoutMs. */
+  async setup(accounts: Balances): Promise<void> {
+    const deadline = Date.now() + this.opts.setupTimeoutMs;
+    await super.setup(accounts);
+    if (this.replicationFactor !== undefined) await this.waitReplicated(this.replicationFactor, deadline);
+  }
+
+  /**
+   * Polls the tablets of the bank's tables until each has `factor` replicas; fails naming the gaps
+   * at the deadline. A poll that fails (a read restart, a node still starting) is one more gap.
+   */
+  private async waitReplicated(factor: number, deadline: number): Promise<void> {
+    for (;;) {
+      const gaps = await this.readRows<TabletReplicas>(TABLET_REPLICAS_SQL, [[...BANK_TABLES]]).then(
+        (rows) => replicationGaps(rows, BANK_TABLES, factor),
+        (err: unknown) => [`yb_tablet_metadata not read: ${(err as Error).message}`],
+      );
+      if (gaps.length === 0) return;
+      // One more poll (its own read deadline included) would end past the deadline: give up now.
+      if (Date.now() + POLL_MS + this.opts.timeoutMs >= deadline) {
+        // Setup itself was applied; only the copies are missing. It is idempotent: run it again.
+        throw new IndeterminateError(`setup applied, but the bank's tables are not fully replicated yet: ${gaps.join('; ')}`);
+      }
+      await sleep(POLL_MS);
+    }
+  }
+}
+
+export const create: StoreFactory = async (config) => {
+  const rf = config.replicationFactor === undefined ? undefined : Number(config.replicationFactor);
+  if (rf !== undefined && !(Number.isInteger(rf) && rf > 0)) throw new DefiniteError('config.replicationFactor must be a positive integer');
+  return new YugabyteBankStore(parseConfig(config, yugabyteDialect), rf);
+};
 /** Config keys a notebook may change between cells (see AdapterModule). */
 export const settings = ['isolation'] as const;
