@@ -3,13 +3,14 @@
 # runtime's compose file names: lib/runtime/docker) and bankrun/NAME:latest.
 #
 #   scripts/docker/build-images.sh [--force] [NAME...]     NAME: etcd nettools api postgres galera (default: all)
+#                                                          or api-fdb (needs a registry: its FROM and npm)
 #
 # An image whose tag exists is skipped unless --force. The FROM images (debian:bookworm-slim,
 # node:20-bookworm-slim) must exist or be pullable: on machines without a registry, run
 # scripts/docker/base-images.sh first. Uses Debian's /usr/bin/docker and the classic builder
 # (DOCKER_BUILDKIT=0; /usr/local/bin/docker here is a v28 client whose builder needs buildx).
 # Each build context is its compose/NAME folder only: nothing of the checkout (and no npm settings)
-# goes into an image.
+# goes into an image. The API node's code is not in its image: each run bundles it (lib/api/bundle.ts).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -34,7 +35,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 T_ALL=$(now)
 version_of() {
   case $1 in
-    etcd) echo 3.4 ;; api) echo node20 ;; postgres) echo 15 ;; galera) echo 10.11 ;; *) echo latest ;;
+    etcd) echo 3.4 ;; api) echo node20 ;; api-fdb) echo 7.3.79 ;; postgres) echo 15 ;; galera) echo 10.11 ;; *) echo latest ;;
   esac
 }
 for name in "${NAMES[@]}"; do

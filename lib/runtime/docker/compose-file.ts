@@ -1,7 +1,9 @@
 // The compose file of one run, as plain data (rendered to YAML at the edge): N database nodes and
 // N API nodes paired one to one, on a network with a fixed subnet and static addresses, every
 // container, volume and network labelled. Paths are relative to the file's folder, so the copy
-// saved in results/<notebook>/<timestamp>/ brings the same cluster up by hand.
+// saved in results/<notebook>/<timestamp>/ brings the same cluster up by hand. The API nodes mount
+// one thing: the API node bundle (lib/api/bundle.ts) in API_BUNDLE_DIR beside the file — nothing
+// of the checkout or of the host's node_modules.
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { SettingValues } from '../../settings.ts';
@@ -10,6 +12,10 @@ import { labels } from './labels.ts';
 
 export const API_PORT = 8080;
 export const INIT_SERVICE = 'init';
+/** The folder beside the compose file that holds the API node bundle; mounted read-only at API_MOUNT. */
+export const API_BUNDLE_DIR = 'api-node';
+export const API_BUNDLE_FILE = 'api.mjs';
+export const API_MOUNT = '/bankrun-api';
 const INIT_HOST = 250;
 /** Build contexts of bankrun's own images beside every cluster. */
 export const API_CONTEXTS = { api: 'compose/api', nettools: 'compose/nettools' } as const;
@@ -25,7 +31,7 @@ export interface ComposeOptions {
   nodes: number;
   /** Run id, for labels. */
   run: string;
-  /** From the compose file's folder to the repository root, e.g. "../../..". */
+  /** From the compose file's folder to the repository root, e.g. "../../..": for the images' build contexts. */
   repoFromFile: string;
   /** The API node's deadline for one store call. */
   deadlineMs: number;
@@ -74,14 +80,15 @@ export function composeFile(o: ComposeOptions): Record<string, unknown> {
       build: { context: posix.join(o.repoFromFile, apiImage.context) },
       hostname: apiService(node),
       command: [
-        'node', '--import', 'tsx', '/bankrun/lib/api/main.ts',
+        'node', `${API_MOUNT}/${API_BUNDLE_FILE}`,
         '--name', node.name, '--adapter', o.engine.adapter,
         '--config', JSON.stringify(o.engine.adapterConfig(node, nodes, o.settings)),
         '--port', String(API_PORT), '--host', '0.0.0.0', '--deadline-ms', String(o.deadlineMs),
       ],
       // The tester on the host reaches each API node on a port chosen by Docker, on loopback only.
       ports: [`127.0.0.1::${API_PORT}`],
-      volumes: [`${o.repoFromFile}:/bankrun:ro`],
+      // "./…": a folder beside this file (a bare name would be a named volume).
+      volumes: [`./${API_BUNDLE_DIR}:${API_MOUNT}:ro`],
       networks: { cluster: { ipv4_address: apiAddress(node) }, front: {} },
       labels: labels(o.run, 'api', node.name),
     };

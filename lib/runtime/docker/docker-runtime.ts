@@ -2,16 +2,19 @@
 // Bring-up: remove what earlier runs left (by label), write the compose file into the results
 // folder, `up --build` (an image whose Dockerfile changed is rebuilt), wait for every database
 // node's healthcheck and every API node's /health. After that everything goes through dockerode.
+// The API nodes run a bundle of the API node and the engine's adapter, built here at each bring-up
+// beside the compose file: containers never see the host's node_modules, built for the host.
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import { buildApiBundle } from '../../api/bundle.ts';
 import { ApiClient } from '../../api/client.ts';
 import { nowNs, sleep } from '../../clock.ts';
 import { retryUntil } from '../../retry.ts';
 import { changeApiSettings, leaderByMajority, type Cluster, type Runtime, type RuntimeContext } from '../cluster.ts';
 import { removeLeftovers } from './cleanup.ts';
-import { API_PORT, composeFile, nodeAddresses, refuseNodeCount, renderCompose } from './compose-file.ts';
+import { API_BUNDLE_DIR, API_BUNDLE_FILE, API_PORT, composeFile, nodeAddresses, refuseNodeCount, renderCompose } from './compose-file.ts';
 import { dockerFaults } from './docker-faults.ts';
 import { dockerDryRun } from './dry-run.ts';
 import { compose, connectDocker, findCompose } from './engine.ts';
@@ -46,6 +49,8 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
   const deadlineMs = Math.max(100, ctx.params.timeoutMs - 500);
   const doc = composeFile({ engine, settings: ctx.settings, nodes: ctx.params.nodes, run: ctx.runId, repoFromFile: relative(ctx.resultsDir, REPO_ROOT) || '.', deadlineMs });
   await writeFile(file, renderCompose(doc));
+  const bundle = await buildApiBundle(engine.adapter, join(ctx.resultsDir, API_BUNDLE_DIR, API_BUNDLE_FILE));
+  ctx.log(`API node bundle (${engine.adapter} adapter): ${(bundle.bytes / 1e6).toFixed(1)} MB in ${(bundle.ms / 1000).toFixed(1)} s`);
   const down = () => compose(composeCmd, file, PROJECT, ['down', '-v', '--remove-orphans'], 120_000).catch(() => '');
   try {
     ctx.log(`${composeCmd.argv.join(' ')} ${composeCmd.version}: building images and starting ${ctx.params.nodes} + ${ctx.params.nodes} containers…`);
