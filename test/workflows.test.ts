@@ -27,11 +27,12 @@ t.test('every seed database at 3 nodes, CockroachDB also at 5, each notebook pre
   t.match(workflow.jobs.compare.steps.map((s) => s.run ?? '').join('\n'), /scripts\/compare\.ts "\$\{runs\[@\]\}"/);
 });
 
-t.test('FoundationDB: its client library goes in before npm ci, and a binding that does not load stops the job', async (t) => {
+t.test('FoundationDB: its API node image, with its own binding, is built first, and versions are logged', async (t) => {
   const names = steps.map((s) => s.name);
-  t.ok(names.indexOf('FoundationDB client library') < names.indexOf('npm ci'));
-  t.match(stepNamed('FoundationDB client library').run, /foundationdb-clients_\$\{FDB_VERSION\}-1_amd64\.deb/);
-  t.match(stepNamed('FoundationDB binding loads').run, /setAPIVersion\(720\).*\|\| \{ .*exit 1; \}/s);
+  const image = stepNamed('FoundationDB API node image (its binding must load)');
+  t.ok(names.indexOf(image.name) < names.indexOf('dry run (preflight, compose file, planned cells)'), 'before anything else uses it');
+  t.match(image.run, /docker build -t "bankrun\/api-fdb:\$FDB_VERSION" compose\/api-fdb/);
+  t.match(readFileSync(join(REPO, 'compose/api-fdb/Dockerfile'), 'utf8'), /npm install [^\n]*foundationdb@2\.0\.1[\s\S]*await import\('foundationdb'\)/, 'the image build fails when the binding does not load');
   t.match(stepNamed('versions').run, /node -v\n\s*npm -v/);
 });
 

@@ -58,7 +58,8 @@ export function missingClientMessage(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /foundationdb/.test(message)) {
     return 'FoundationDB adapter: the npm package "foundationdb" is not installed (it is an optional dependency ' +
-      'of bankrun: run npm install without --omit=optional); it also needs libfdb_c: ' + CLIENT_INSTALL_HINT;
+      'of bankrun, which npm drops where it cannot install it; in Docker the API node image compose/api-fdb installs ' +
+      'its own); it also needs libfdb_c: ' + CLIENT_INSTALL_HINT;
   }
   if (/libfdb_c/.test(message)) {
     return `FoundationDB adapter: the native client library libfdb_c.so is missing (${firstLine(message)}): ${CLIENT_INSTALL_HINT}`;

@@ -1,11 +1,13 @@
 // --dry-run under Docker: every check that bring-up would make, none of its effects. The engine
 // must answer and Compose be there; memory, the engine's own needs and every image (pulled, or
-// built FROM) are checked without pulling; the compose file is written where the user can read it
-// and validated by Compose itself (`config -q`). Each failure says what to do.
+// built FROM) are checked without pulling; the API node bundle is built and the compose file
+// written where the user can read them, and Compose itself validates the file (`config -q`).
+// Each failure says what to do.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { DryRun, DryRunContext, ReadinessCheck } from '../cluster.ts';
-import { API_CONTEXTS, composeFile, nodeAddresses, renderCompose } from './compose-file.ts';
+import { buildApiBundle } from '../../api/bundle.ts';
+import { API_BUNDLE_DIR, API_BUNDLE_FILE, API_CONTEXTS, composeFile, nodeAddresses, renderCompose } from './compose-file.ts';
 import { compose, connectDocker, findCompose } from './engine.ts';
 import type { DockerEngine } from './engine-spec.ts';
 import { PROJECT } from './labels.ts';
@@ -39,6 +41,12 @@ export async function dockerDryRun(engine: DockerEngine, ctx: DryRunContext, rep
   const doc = composeFile({ engine, settings: ctx.settings, nodes: ctx.params.nodes, run: ctx.runId, repoFromFile: relative(ctx.dir, repoRoot) || '.', deadlineMs });
   await writeFile(file, renderCompose(doc));
   const shown = relative(process.cwd(), file) || file;
+  try {
+    const bundle = await buildApiBundle(engine.adapter, join(ctx.dir, API_BUNDLE_DIR, API_BUNDLE_FILE));
+    add({ what: 'API node bundle', ok: true, detail: `the ${engine.adapter} adapter, ${(bundle.bytes / 1e6).toFixed(2)} MB, built in ${(bundle.ms / 1000).toFixed(1)} s` });
+  } catch (err) {
+    add({ what: 'API node bundle', ok: false, detail: (err as Error).message });
+  }
   if (composeCmd) {
     try {
       await compose(composeCmd, file, PROJECT, ['config', '-q'], 60_000);

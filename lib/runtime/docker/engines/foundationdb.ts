@@ -7,9 +7,6 @@
 // up to 7.3.79 (apple/foundationdb PR #13831 adds them later), so compose `command:` flags would be
 // ignored. The entrypoint puts a `fdbserver` wrapper first on PATH that adds them, then runs the
 // image's own script unchanged (cluster file, public address, locality).
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { DockerEngine, DockerHost, NodeAddress } from '../engine-spec.ts';
 
 export const FDB_VERSION = '7.3.79';
@@ -127,36 +124,15 @@ export function foundationdb(): DockerEngine {
   };
 }
 
-const HOST_MODULES = fileURLToPath(new URL('../../../../node_modules/', import.meta.url));
-/** Docker's architecture names → Node's (and node-gyp-build's folder names). */
-const NODE_ARCH: Record<string, string> = { x86_64: 'x64', amd64: 'x64', aarch64: 'arm64', arm64: 'arm64' };
-
 /**
- * The API nodes run the host's node_modules in a Linux container on the engine's CPU, so the npm
- * package `foundationdb` must hold a binding for linux on that CPU: a prebuild
- * (prebuilds/linux-x64/node.napi.node; 2.0.1 ships none for linux-arm64) or, on a Linux host of
- * that CPU, one built by its install script (build/Release, as node-gyp-build looks it up). The
- * library it loads, libfdb_c, comes with the API node image (compose/api-fdb).
+ * The API node image installs the npm package `foundationdb` for its own platform (compose/api-fdb),
+ * and 2.0.1 ships a prebuilt binding for linux-x64 only: on an arm64 engine (Apple silicon, Graviton)
+ * its install would have to compile one, which the slim image cannot, so the build would stop.
+ * Said before anything starts instead.
  */
-export function fdbBindingProblem(
-  host: DockerHost,
-  packageDir = join(HOST_MODULES, 'foundationdb'),
-  hostPlatform: string = process.platform,
-  hostArch: string = process.arch,
-): string | undefined {
-  if (!existsSync(join(packageDir, 'package.json'))) {
-    return 'the npm package "foundationdb" is not installed (an optional dependency of bankrun: npm dropped it, or ' +
-      'it was installed with --omit=optional). Run `npm ci` again; where its install script runs (npm 10), install ' +
-      'the FoundationDB client package 7.3 first (foundationdb-clients, it puts libfdb_c.so in /usr/lib) so the script can load its prebuild.';
-  }
-  const arch = NODE_ARCH[host.arch] ?? host.arch;
-  if (existsSync(join(packageDir, 'prebuilds', `linux-${arch}`, 'node.napi.node'))) return undefined;
-  const release = join(packageDir, 'build', 'Release');
-  if (hostPlatform === 'linux' && hostArch === arch && existsSync(release) && readdirSync(release).some((f) => f.endsWith('.node'))) return undefined;
-  const shipped = existsSync(join(packageDir, 'prebuilds')) ? readdirSync(join(packageDir, 'prebuilds')).join(', ') : 'none';
-  return `the FoundationDB API nodes run linux-${arch} (the Docker engine's CPU, ${host.arch}), and the npm package ` +
-    `"foundationdb" has no binding for it (prebuilt for: ${shipped || 'none'}; none built here). On a Linux ${arch} host, ` +
-    'install the FoundationDB client package 7.3 (foundationdb-clients: libfdb_c and its headers) and build the binding with ' +
-    '`(cd node_modules/foundationdb && npx node-gyp rebuild)`; ' +
-    'on another host run the FoundationDB notebooks from a Linux x86-64 machine.';
+export function fdbBindingProblem(host: DockerHost): string | undefined {
+  if (['x86_64', 'amd64'].includes(host.arch)) return undefined;
+  return `the FoundationDB API node image installs the npm package "foundationdb" 2.0.1, which has a prebuilt ` +
+    `binding for linux-x64 only, and this Docker engine runs on ${host.arch}: run the FoundationDB notebooks ` +
+    'with an x86-64 Docker engine (a Linux x86-64 machine, or a CI runner)';
 }
