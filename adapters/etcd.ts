@@ -48,12 +48,14 @@ import {
   DefiniteError,
   IndeterminateError,
   invalidTransfer,
+  ledgerDecision,
   retriesOf,
   withRetryCount,
   type Audit,
   type Balances,
   type CountedTransfer,
   type CountingBankStore,
+  type LedgerEntry,
   type StoreFactory,
   type Transfer,
   type TransferResult,
@@ -405,13 +407,14 @@ export class EtcdBankStore implements CountingBankStore {
 function ledgerAnswer(t: Transfer, entry: IKeyValue | undefined): TransferResult | undefined {
   if (!entry) return undefined;
   const stored = parseEntry(entry.value.toString());
-  if (stored && stored.from === t.from && stored.to === t.to && stored.amount === t.amount) return 'ok';
-  throw new DefiniteError(`transfer id ${t.id} is already in the ledger for another transfer (${entry.value.toString()})`);
+  if (!stored) throw new DefiniteError(`transfer id ${t.id} is already in the ledger, under an entry this adapter cannot read (${entry.value.toString()})`);
+  return ledgerDecision(t, stored) === 'applied' ? 'ok' : undefined;
 }
 
-function parseEntry(text: string): Partial<Transfer> | undefined {
+function parseEntry(text: string): LedgerEntry | undefined {
   try {
-    return JSON.parse(text) as Partial<Transfer>;
+    const e = JSON.parse(text) as Partial<LedgerEntry> | null;
+    return typeof e?.from === 'string' && typeof e.to === 'string' && typeof e.amount === 'number' ? { from: e.from, to: e.to, amount: e.amount } : undefined;
   } catch {
     return undefined;
   }

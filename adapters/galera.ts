@@ -24,6 +24,7 @@ import {
   DefiniteError,
   IndeterminateError,
   invalidTransfer,
+  ledgerDecision,
   retriesOf,
   withRetryCount,
   type Audit,
@@ -319,8 +320,9 @@ export class GaleraBankStore implements CountingBankStore {
   /** 'ok' when the stored row is this very transfer (an earlier attempt applied it); else refused. */
   private async alreadyApplied(t: Transfer): Promise<TransferResult> {
     const [row] = await this.reading((c) => rows(c, SQL.ledgerEntry, [t.id]));
-    if (row && row.src === t.from && row.dst === t.to && Number(row.amount) === t.amount) return 'ok';
-    throw new DefiniteError(`transfer id ${t.id} is already in the ledger for another transfer (${row?.src} → ${row?.dst}, ${row?.amount})`);
+    if (!row) throw new DefiniteError(`transfer id ${t.id} collided with a ledger row that is gone now: not applied`);
+    ledgerDecision(t, { from: String(row.src), to: String(row.dst), amount: BigInt(String(row.amount)) }); // 'applied', or it throws
+    return 'ok';
   }
 
   /** The retry loop over attempts that each track their phase; what it gives up on is classified. */

@@ -3,6 +3,7 @@
 import {
   DefiniteError,
   invalidTransfer,
+  ledgerDecision,
   type Audit,
   type Balances,
   type CountedTransfer,
@@ -85,11 +86,7 @@ export class MemoryStore implements CountingBankStore {
     if (from === undefined || to === undefined) throw new DefiniteError(`unknown account in transfer ${t.id}`);
     // Same id again = the caller retrying one transfer: it was applied once, report it applied.
     // The same id for other money is refused, as the PostgreSQL adapter does.
-    const earlier = this.ledgerIds.get(t.id);
-    if (earlier) {
-      if (earlier.from === t.from && earlier.to === t.to && earlier.amount === t.amount) return 'ok';
-      throw new DefiniteError(`transfer id ${t.id} is already in the ledger for another transfer`);
-    }
+    if (ledgerDecision(t, this.ledgerIds.get(t.id))) return 'ok';
     if (from < t.amount) return 'insufficient';
     this.balances.set(t.from, from - t.amount);
     this.balances.set(t.to, to + t.amount);

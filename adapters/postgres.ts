@@ -34,6 +34,7 @@ import {
   DefiniteError,
   IndeterminateError,
   invalidTransfer,
+  ledgerDecision,
   retriesOf,
   withRetryCount,
   type Audit,
@@ -368,9 +369,11 @@ export class PgBankStore implements CountingBankStore {
       if (!isLedgerDuplicate(err)) throw err;
       const stored = await this.withClient(classifyRead, this.opts.timeoutMs, this.timedOut, (c) => c.query<LedgerRow>(SQL.ledgerEntry, [t.id]));
       const row = stored.rows[0];
-      // Applied by an earlier attempt: its versions are not known here.
-      if (row && row.src === t.from && row.dst === t.to && Number(row.amount) === t.amount) return { result: 'ok' };
-      throw new DefiniteError(`transfer id ${t.id} is already in the ledger for another transfer (${row?.src} → ${row?.dst}, ${row?.amount})`);
+      // The statement rolled back. Applied by an earlier attempt (its versions are not known
+      // here), or the id moved other money (refused); a row gone since (a new setup): not applied.
+      if (!row) throw new DefiniteError(`transfer id ${t.id} collided with a ledger row that is gone now: not applied`);
+      ledgerDecision(t, { from: row.src, to: row.dst, amount: BigInt(row.amount) }); // 'applied', or it throws
+      return { result: 'ok' };
     }
   }
 

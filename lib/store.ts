@@ -67,6 +67,24 @@ export class IndeterminateError extends Error {
   }
 }
 
+/** What an adapter read back from its ledger under a transfer's id. */
+export interface LedgerEntry {
+  from: string;
+  to: string;
+  amount: number | bigint;
+}
+
+/**
+ * The ledger-idempotency rule every adapter keeps: an entry already under a transfer's id is this
+ * very transfer, applied by an earlier attempt or call ('applied': answer ok, once), or the id
+ * moving other money (refused, definitely: applying it would use one id twice). No entry: undefined.
+ */
+export function ledgerDecision(t: Transfer, entry: LedgerEntry | undefined): 'applied' | undefined {
+  if (!entry) return undefined;
+  if (entry.from === t.from && entry.to === t.to && BigInt(entry.amount) === BigInt(t.amount)) return 'applied';
+  throw new DefiniteError(`transfer id ${t.id} is already in the ledger for another transfer (${entry.from} → ${entry.to}, ${entry.amount})`);
+}
+
 /** What a notebook or the API node needs to build a store connected to one node. */
 export type StoreFactory = (config: Record<string, string>) => Promise<BankStore>;
 

@@ -11,7 +11,7 @@ import { parseConfig } from '../adapters/foundationdb/config.ts';
 import { decodeAmount, encodeAmount, Layout } from '../adapters/foundationdb/encoding.ts';
 import { classifyRead, FDB_ERRORS, fdbCode } from '../adapters/foundationdb/errors.ts';
 import { FdbBankStore } from '../adapters/foundationdb/store.ts';
-import { ledgerDecision, runTransfer, transferAttempt } from '../adapters/foundationdb/transfer.ts';
+import { runTransfer, transferAttempt } from '../adapters/foundationdb/transfer.ts';
 import { DefiniteError, IndeterminateError, isCountingStore, retriesOf, type Transfer } from '../lib/store.ts';
 import { accounts, outcomeOf, storeContract } from './helpers/store-contract.ts';
 
@@ -148,15 +148,6 @@ function fakeStore(cluster: FakeCluster, run = ''): FdbBankStore {
   const db = cluster.db();
   return new FdbBankStore(db, new Layout(codec, run), parseConfig({ run }));
 }
-
-t.test('no server: the ledger decides a repeated id', async (t) => {
-  const tr: Transfer = { id: 'x1', from: 'a0', to: 'a1', amount: 10 };
-  t.equal(ledgerDecision(tr, undefined), undefined, 'no entry: go on');
-  t.equal(ledgerDecision(tr, { from: 'a0', to: 'a1', amount: 10 }), 'ok', 'this very transfer: applied once already');
-  t.throws(() => ledgerDecision(tr, { from: 'a0', to: 'a1', amount: 11 }), DefiniteError, 'other amount');
-  t.throws(() => ledgerDecision(tr, { from: 'a1', to: 'a0', amount: 10 }), DefiniteError, 'other direction');
-  t.throws(() => ledgerDecision(tr, { from: 'a0', to: 'a2', amount: 10 }), DefiniteError, 'other account');
-});
 
 // ---- the transfer body and the retry loop ---------------------------------------------------
 

@@ -3,23 +3,10 @@
 // read-conflict ranges, so the commit is serializable), then writes both balances, both versions
 // (old + 1) and the ledger key. The ledger key in the same transaction is what makes a retry
 // after a commit with an unknown outcome safe: it answers 'ok' once instead of applying twice.
-import { DefiniteError, IndeterminateError, type Transfer, type TransferResult, type Versions } from '../../lib/store.ts';
+import { DefiniteError, IndeterminateError, ledgerDecision, type Transfer, type TransferResult, type Versions } from '../../lib/store.ts';
 import { CallTrack, runAttempts } from './attempts.ts';
 import type { FdbTxn, KvTxn } from './client.ts';
-import { decodeAmount, decodeVersion, encodeAmount, type Layout, type LedgerEntry } from './encoding.ts';
-
-/**
- * What a ledger entry already under this id means: this very transfer was applied earlier ('ok',
- * once; e.g. its commit answered commit_unknown_result and did land); the id moved other money
- * (a definite refusal); or nothing (undefined: go on).
- */
-export function ledgerDecision(t: Transfer, entry: LedgerEntry | undefined): 'ok' | undefined {
-  if (!entry) return undefined;
-  if (entry.from === t.from && entry.to === t.to && entry.amount === t.amount) return 'ok';
-  throw new DefiniteError(
-    `transfer id ${t.id} is already in the ledger for another transfer (${entry.from} → ${entry.to}: ${entry.amount})`,
-  );
-}
+import { decodeAmount, decodeVersion, encodeAmount, type Layout } from './encoding.ts';
 
 /** What one attempt did: versions only when it wrote the transfer (its commit may still fail). */
 export interface AttemptResult {
@@ -42,8 +29,8 @@ export async function transferAttempt(tn: KvTxn, layout: Layout, t: Transfer, tr
     tn.get(layout.versionKey(t.to)),
   ]);
   track?.ledgerSeen();
-  const known = ledgerDecision(t, entry === undefined ? undefined : layout.decodeEntry(entry));
-  if (known) return { result: known };
+  // Applied by an earlier attempt or call: ok, without versions (not this attempt's).
+  if (ledgerDecision(t, entry === undefined ? undefined : layout.decodeEntry(entry))) return { result: 'ok' };
   if (from === undefined || to === undefined) throw new DefiniteError(`unknown account in transfer ${t.id}`);
   const fromBalance = decodeAmount(from);
   const toBalance = decodeAmount(to);

@@ -1,28 +1,12 @@
 // What one transfer attempt must do, decided from what it read: the ledger row for its id first
 // (an earlier attempt of the same call may have applied it), then the balances. Pure, so the
 // idempotency logic is tested without a server.
-import { DefiniteError, type Transfer } from '../../lib/store.ts';
+import { DefiniteError, ledgerDecision, type LedgerEntry, type Transfer } from '../../lib/store.ts';
 import { bigintOf, textOf, type Row } from './values.ts';
-
-export interface LedgerEntry {
-  src: string;
-  dst: string;
-  amount: bigint;
-}
 
 export type Plan = { kind: 'applied' } | { kind: 'insufficient' } | { kind: 'apply'; from: bigint; to: bigint };
 
-/**
- * What a ledger row already under this id means: nothing (undefined: go on), this very transfer
- * applied earlier ('applied': answer 'ok', once), or the id moved other money (refused).
- */
-export function ledgerDecision(t: Transfer, entry: LedgerEntry | undefined): 'applied' | undefined {
-  if (!entry) return undefined;
-  if (entry.src === t.from && entry.dst === t.to && entry.amount === BigInt(t.amount)) return 'applied';
-  throw new DefiniteError(`transfer id ${t.id} is already in the ledger for another transfer (${entry.src} → ${entry.dst}, ${entry.amount})`);
-}
-
-/** The ledger first, then the balances: what this attempt must do. */
+/** The ledger first (lib/store.ts ledgerDecision), then the balances: what this attempt must do. */
 export function planTransfer(t: Transfer, entry: LedgerEntry | undefined, balances: ReadonlyMap<string, bigint>): Plan {
   if (ledgerDecision(t, entry) === 'applied') return { kind: 'applied' };
   const from = balances.get(t.from);
@@ -37,7 +21,7 @@ export function ledgerEntryOf(rows: Row[]): LedgerEntry | undefined {
   if (rows.length === 0) return undefined;
   if (rows.length > 1) throw new TypeError(`${rows.length} ledger rows for one id`);
   const r = rows[0]!;
-  return { src: textOf(r.src, 'ledger src'), dst: textOf(r.dst, 'ledger dst'), amount: bigintOf(r.amount, 'ledger amount') };
+  return { from: textOf(r.src, 'ledger src'), to: textOf(r.dst, 'ledger dst'), amount: bigintOf(r.amount, 'ledger amount') };
 }
 
 /** Both accounts' versions after the transfer: one more than read (planTransfer checked both exist). */

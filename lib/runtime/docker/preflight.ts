@@ -126,7 +126,7 @@ export async function preflightChecks(docker: Docker, engine: DockerEngine, node
 async function imageCheck(docker: Docker, image: string, role: string): Promise<ReadinessCheck> {
   const what = `${role} ${image}`;
   if ((await absent(docker, [image])).length === 0) return { what, ok: true, detail: 'present' };
-  if (noPull()) return { what, ok: false, detail: noPullMessage([image]) };
+  if (noPull()) return { what, ok: false, detail: `not on this Docker engine, and BANKRUN_NO_PULL=1 forbids pulling it: run \`docker pull ${image}\` where a registry is reachable` };
   try {
     // GET /distribution/{name}/json: the engine asks the registry, without pulling.
     await docker.getImage(image).distribution();
