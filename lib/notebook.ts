@@ -114,6 +114,8 @@ export class Notebook {
   private appliedSettings: SettingValues = {};
   /** --dry-run: nothing starts; the checks and the plan are printed instead. */
   private dry: DryRunPlan | null = null;
+  /** report() has run (or is running): disposal has nothing left to write. */
+  private reported = false;
 
   constructor(
     readonly name: string,
@@ -225,6 +227,7 @@ export class Notebook {
 
   /** Checks the whole history, writes the report and the run's files, and tears the cluster down. */
   async report(): Promise<RunOutcome> {
+    this.reported = true;
     if (this.dry) {
       // A dry run ends here, as --help does: 0 only if a real run could start.
       const outcome = await this.finishDryRun();
@@ -252,6 +255,22 @@ export class Notebook {
       if (!process.exitCode) process.exitCode = check.valid === false ? 1 : 0;
       return { dir: this.dir, check, run };
     } finally {
+      await this.teardown();
+    }
+  }
+
+  /**
+   * `await using nb = await notebook(…)`: when the notebook ends without report() — a cell threw —
+   * the report of the cells so far is written and the cluster torn down before the error goes on.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.reported || !this.cluster || this.dry) return this.teardown();
+    this.log('\nthe notebook stopped before its report: writing the report of the cells so far');
+    try {
+      await this.report();
+    } catch (err) {
+      // The notebook's own error goes on; this one is only said.
+      this.log(`⚠ no report: ${(err as Error).message}`);
       await this.teardown();
     }
   }

@@ -8,9 +8,9 @@
 //
 // Run `npm run contract -- --adapter … --config …` first: it says whether the adapter keeps the
 // contract every adapter must keep.
-import { cell, notebook } from '../lib/notebook.ts';
+import { cell, external, notebook } from '../lib/index.ts';
 import { ParamError } from '../lib/params.ts';
-import { external, takeExternalFlags } from '../lib/runtime/external.ts';
+import { takeExternalFlags } from '../lib/runtime/external.ts';
 
 let taken;
 try {
@@ -21,7 +21,7 @@ try {
   process.exit(2);
 }
 const { options, rest } = taken;
-const nb = await notebook('byo', { argv: rest, defaults: { nodes: options.configs.length } });
+await using nb = await notebook('byo', { argv: rest, defaults: { nodes: options.configs.length } });
 await nb.up(external(options));
 
 await nb.run(cell('steady, open loop', { loop: 'open' }));

@@ -11,12 +11,10 @@
 //   npx tsx notebooks/cockroach-5node.ts --nodes 3 --duration 20s
 //
 // Memory: about 1.7 GiB a node with its API node (8.3 GiB at 5 nodes).
-import { cell, faults, notebook, standardCells, target } from '../lib/notebook.ts';
-import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
-import { cockroach } from '../lib/runtime/docker/engines/cockroach.ts';
+import { cell, docker, faults, notebook, standardCells, target } from '../lib/index.ts';
 
-const nb = await notebook('cockroach-5node', { defaults: { nodes: 5, rate: 100 } });
-await nb.up(dockerCluster(cockroach()));
+await using nb = await notebook('cockroach-5node', { defaults: { nodes: 5, rate: 100 } });
+await nb.up(docker.cockroach());
 
 // Steady, then kill -9 of the leaseholder (the leader of the accounts' range), pause, isolate,
 // minority split, loss, bandwidth, latency.

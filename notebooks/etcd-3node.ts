@@ -8,14 +8,12 @@
 //
 //   npx tsx notebooks/etcd-3node.ts                       # needs a Docker engine
 //   npx tsx notebooks/etcd-3node.ts --duration 20s --nodes 5
-import { cell, faults, notebook, standardCells, target } from '../lib/notebook.ts';
-import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
-import { etcd } from '../lib/runtime/docker/engines/etcd.ts';
+import { cell, docker, faults, notebook, standardCells, target } from '../lib/index.ts';
 
 // A transfer is an optimistic transaction on two of the accounts: past ~100/s on 10 accounts on a
 // 2-core machine, conflicts and their retries pile up into timeouts. Raise --accounts to go faster.
-const nb = await notebook('etcd-3node', { defaults: { nodes: 3, rate: 50 } });
-await nb.up(dockerCluster(etcd()));
+await using nb = await notebook('etcd-3node', { defaults: { nodes: 3, rate: 50 } });
+await nb.up(docker.etcd());
 
 // Steady, then kill -9 of the leader, pause, isolate, minority split, loss, bandwidth, latency.
 for (const c of standardCells({ kill: target.leader() })) await nb.run(c);

@@ -13,14 +13,12 @@
 // Unlike etcd's or Galera's, an API node's client is not tied to its paired node: libfdb_c reads
 // the cluster file and talks to the whole cluster (coordinators, proxies, storage servers). A fault
 // on n1 therefore need not make api1 fail; what it shows is how the cluster as a whole copes.
-import { cell, faults, notebook, standardCells, target } from '../lib/notebook.ts';
-import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
-import { foundationdb } from '../lib/runtime/docker/engines/foundationdb.ts';
+import { cell, docker, faults, notebook, standardCells, target } from '../lib/index.ts';
 
 // Not measured here (no FoundationDB server runs on our machines): start at 100/s, between what
 // etcd and Galera sustain on a 2-core machine, and raise it with --rate where there is room.
-const nb = await notebook('foundationdb-5node', { defaults: { nodes: 5, rate: 100 } });
-await nb.up(dockerCluster(foundationdb()));
+await using nb = await notebook('foundationdb-5node', { defaults: { nodes: 5, rate: 100 } });
+await nb.up(docker.foundationdb());
 
 // Steady, then kill -9 of n1, pause, isolate, minority split, loss, bandwidth, latency. No
 // target.leader(): the adapter cannot name one leading node (roles such as the cluster

@@ -10,15 +10,13 @@
 // The database's own settings are flags (see --help): --isolation, --for-update (false reads
 // without row locks), --flush-log-at-trx-commit. The last cells change them to show what a weaker
 // setting costs; the report states each cell's settings.
-import { cell, notebook, standardCells } from '../lib/notebook.ts';
-import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
-import { galera } from '../lib/runtime/docker/engines/galera.ts';
+import { cell, docker, notebook, standardCells } from '../lib/index.ts';
 
 // 150 operations/s: measured on a 2-core machine that also runs the tester and the 3 API nodes,
 // steady p99 stays under 60 ms (about 115 ok transfers/s); at 200/s p99 reaches 0.1–0.5 s, at 250/s
 // a second, and at 400/s every node's commit queue overflows into timeouts.
-const nb = await notebook('galera-3node', { defaults: { nodes: 3, rate: 150 } });
-await nb.up(dockerCluster(galera()));
+await using nb = await notebook('galera-3node', { defaults: { nodes: 3, rate: 150 } });
+await nb.up(docker.galera());
 
 // Steady, then kill -9 of n1, pause, isolate, minority split, loss, bandwidth, latency.
 for (const c of standardCells()) await nb.run(c);

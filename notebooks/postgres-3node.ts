@@ -6,12 +6,10 @@
 //
 //   npx tsx notebooks/postgres-3node.ts                   # needs a Docker engine
 //   npx tsx notebooks/postgres-3node.ts --routing one     # every operation to n1, the primary
-import { cell, faults, notebook, standardCells, target } from '../lib/notebook.ts';
-import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
-import { postgresReplicas } from '../lib/runtime/docker/engines/postgres.ts';
+import { cell, docker, faults, notebook, standardCells, target } from '../lib/index.ts';
 
-const nb = await notebook('postgres-3node', { defaults: { nodes: 3, rate: 100 } });
-await nb.up(dockerCluster(postgresReplicas()));
+await using nb = await notebook('postgres-3node', { defaults: { nodes: 3, rate: 100 } });
+await nb.up(docker.postgresReplicas());
 
 // Steady, then kill -9 of n1 (the primary), pause, isolate, minority split, loss, bandwidth, latency.
 for (const c of standardCells()) await nb.run(c);

@@ -6,10 +6,9 @@
 //   npx tsx notebooks/quickstart.ts                 # about 2 minutes
 //   npx tsx notebooks/quickstart.ts --duration 10s  # a smoke run
 //   npx tsx notebooks/quickstart.ts --help
-import { cell, faults, notebook, target } from '../lib/notebook.ts';
-import { embeddedPostgres } from '../lib/runtime/embedded.ts';
+import { cell, embeddedPostgres, faults, notebook, target } from '../lib/index.ts';
 
-const nb = await notebook('quickstart');
+await using nb = await notebook('quickstart');
 await nb.up(embeddedPostgres());
 
 await nb.run(cell('steady'));

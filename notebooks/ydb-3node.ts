@@ -16,14 +16,12 @@
 //   npx tsx notebooks/ydb-3node.ts                       # needs a Docker engine
 //   npx tsx notebooks/ydb-3node.ts --duration 20s --nodes 5
 //   npx tsx notebooks/ydb-3node.ts --read-mode snapshot  # how reads of all balances run (see --help)
-import { cell, faults, notebook, standardCells, target } from '../lib/notebook.ts';
-import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
-import { ydb } from '../lib/runtime/docker/engines/ydb.ts';
+import { cell, docker, faults, notebook, standardCells, target } from '../lib/index.ts';
 
 // Transfers take optimistic locks on two of the accounts: a conflicting commit aborts and is
 // retried. 50/s, as for etcd, is a first rate, not yet measured against YDB.
-const nb = await notebook('ydb-3node', { defaults: { nodes: 3, rate: 50 } });
-await nb.up(dockerCluster(ydb()));
+await using nb = await notebook('ydb-3node', { defaults: { nodes: 3, rate: 50 } });
+await nb.up(docker.ydb());
 
 // Steady, then kill -9 of n1, pause, isolate, minority split, loss, bandwidth, latency: the same
 // cells as every engine's notebook. Tablets spread over the database nodes and no one node leads

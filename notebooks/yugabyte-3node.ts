@@ -10,12 +10,10 @@
 // Memory: about 2.1 GiB a node with its API node (6.4 GiB at 3 nodes).
 // The API node of nK talks to nK only (plain `pg`, not the smart driver that spreads
 // connections over the universe), so a fault on nK is what its API node sees.
-import { cell, notebook, standardCells } from '../lib/notebook.ts';
-import { dockerCluster } from '../lib/runtime/docker/docker-runtime.ts';
-import { yugabyte } from '../lib/runtime/docker/engines/yugabyte.ts';
+import { cell, docker, notebook, standardCells } from '../lib/index.ts';
 
-const nb = await notebook('yugabyte-3node', { defaults: { nodes: 3, rate: 100 } });
-await nb.up(dockerCluster(yugabyte()));
+await using nb = await notebook('yugabyte-3node', { defaults: { nodes: 3, rate: 100 } });
+await nb.up(docker.yugabyte());
 
 // Steady, then kill -9 of n1, pause, isolate, minority split, loss, bandwidth, latency. Tablet
 // leaders spread over the nodes; no one node leads them all, so the kill's target is named.
