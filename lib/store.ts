@@ -89,23 +89,6 @@ export function ledgerDecision(t: Transfer, entry: LedgerEntry | undefined): 'ap
 export type StoreFactory = (config: Record<string, string>) => Promise<BankStore>;
 
 /**
- * An adapter config written as JSON on a command line: an object of string values (a number
- * must be quoted, so a wrong type fails here, not in the adapter). Throws saying what is wrong.
- */
-export function parseConfigJson(text: string): Record<string, string> {
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`is not JSON (${(err as Error).message}): ${text}`);
-  }
-  const isStringMap = typeof config === 'object' && config !== null && !Array.isArray(config) &&
-    Object.values(config).every((v) => typeof v === 'string');
-  if (!isStringMap) throw new Error(`must be a JSON object of string values (quote numbers too): ${text}`);
-  return config as Record<string, string>;
-}
-
-/**
  * What an adapter module exports: `create`, and optionally `settings`, the config keys a
  * notebook may change between cells (isolation, read mode, durability). The API node applies a
  * change by opening a new store with the changed config and closing the old one, so an adapter

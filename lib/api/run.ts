@@ -7,7 +7,8 @@
 
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { parseConfigJson, type AdapterModule, type BankStore } from '../store.ts';
+import { parseConfigJson } from '../config-json.ts';
+import type { AdapterModule, BankStore } from '../store.ts';
 import { createApiServer } from './server.ts';
 
 interface Flags {

@@ -8,7 +8,7 @@ import { ApiClient } from '../api/client.ts';
 import { spawnApiNode, type ApiNode } from '../api/spawn.ts';
 import { noFaults } from '../faults/kinds.ts';
 import { ParamError, takeFlag } from '../params.ts';
-import { parseConfigJson } from '../store.ts';
+import { parseConfigJson } from '../config-json.ts';
 import type { Cluster, Runtime } from './cluster.ts';
 
 export interface ExternalOptions {

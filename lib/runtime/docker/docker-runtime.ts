@@ -42,9 +42,8 @@ async function start(engine: DockerEngine, ctx: RuntimeContext): Promise<Cluster
   const composeCmd = await findCompose();
   await preflight(docker, engine, ctx.params.nodes, ctx.log);
   const left = await removeLeftovers(docker);
-  if (left.containers.length + left.volumes.length + left.networks.length > 0) {
-    ctx.log(`removed what earlier runs left: ${left.containers.length} container(s), ${left.volumes.length} volume(s), ${left.networks.length} network(s)`);
-  }
+  // Said every time, 0 included: the presenter sees the preamble ran and what it touched.
+  ctx.log(`cleanup: removed ${left.containers.length} container(s), ${left.volumes.length} volume(s), ${left.networks.length} network(s) that earlier runs left (bankrun's labels only)`);
   const file = join(ctx.resultsDir, 'compose.yml');
   const deadlineMs = Math.max(100, ctx.params.timeoutMs - 500);
   const doc = composeFile({ engine, settings: ctx.settings, nodes: ctx.params.nodes, run: ctx.runId, repoFromFile: relative(ctx.resultsDir, REPO_ROOT) || '.', deadlineMs });
