@@ -30,6 +30,7 @@ import { changedSettings, flagOf, settingsFromFlags, settingsUsage, type Setting
 import type { CellReport, RunReport } from './report/model.ts';
 import { savedCellRecord } from './report/rebuild.ts';
 import { brokenReadPromises, judgeReadPromise } from './report/read-promise.ts';
+import { headline } from './report/markdown.ts';
 import { writeReport } from './report/write.ts';
 import { gzipHistory, makeRunDir, writeJson } from './results.ts';
 import type { Cluster, Runtime } from './runtime/cluster.ts';
@@ -453,12 +454,4 @@ function rerunCommand(p: Params, settings: SettingValues): string {
   const script = relative(process.cwd(), process.argv[1] ?? 'notebook.ts');
   const engine = Object.entries(settings).flatMap(([k, v]) => [`--${flagOf(k)}`, v]);
   return ['npx', 'tsx', script, ...rerunFlags(p), ...engine].join(' ');
-}
-
-function headline(check: CheckResult): string {
-  const stale = check.realtime?.stale ? `\n⚠️ ${check.realtime.stale} stale read(s): reads that missed a transfer acknowledged before them (see Realtime reads in the report)` : '';
-  if (check.valid === true) return `✅ valid — no money created, lost or overspent; every acknowledged transfer is in the ledger${stale}`;
-  if (check.valid === 'unknown') return `⚠️ unknown — ${check.reason ?? 'the history could not settle every transfer'}`;
-  const found = Object.entries(check.anomalies).map(([cls, a]) => `${a!.count} ${cls}`).join(', ');
-  return `❌ invalid — ${found}`;
 }
