@@ -276,7 +276,7 @@ function quantileRows(op: string, byOutcome: Record<Outcome, Quantiles>): string
 /** Stale reads are not a money anomaly, but a reader of the headline must not miss them. */
 function staleNote(check: CheckResult): string {
   const stale = check.realtime?.stale ?? 0;
-  return stale > 0 ? ` · ⚠️ ${plural(stale, 'stale read')} (see Realtime reads)` : '';
+  return stale > 0 ? ` · ⚠️ ${stale} stale read(s): reads that missed a transfer acknowledged before them (see Realtime reads)` : '';
 }
 
 /** Strict serializability, beside the money verdict: lib/check/realtime.ts. */
