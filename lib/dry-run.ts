@@ -8,7 +8,6 @@ import type { SeededRandom } from './random.ts';
 import type { DryRun } from './runtime/cluster.ts';
 
 export interface DryRunOutcome {
-  dryRun: true;
   /** Every check passed and every cell could be planned: a real run could start. */
   ready: boolean;
   problems: string[];
@@ -57,7 +56,7 @@ export class DryRunPlan {
     this.log(ready
       ? `\ndry run: a real run could start — ${load}. Nothing was started.`
       : `\ndry run: a real run could NOT start — ${this.problems.length} problem(s):\n${this.problems.map((p) => `  ✗ ${p}`).join('\n')}`);
-    return { dryRun: true, ready, problems: [...this.problems] };
+    return { ready, problems: [...this.problems] };
   }
 }
 

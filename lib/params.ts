@@ -61,6 +61,9 @@ export class ParamError extends Error {
   override name = 'ParamError';
 }
 
+/** bankrun's flags that take no value. */
+const SWITCHES = ['help', 'dry-run'];
+
 const FLAGS: Record<string, FlagSpec> = {
   duration: { key: 'durationMs', help: 'load duration of each cell (e.g. 10s, 2m)', parse: (v) => positive('duration', parseDurationMs(v, 'duration')) },
   seed: { key: 'seed', help: 'random seed: same seed, same operations and fault targets', parse: (v) => integer('seed', v, 0, 2 ** 31 - 1) },
@@ -142,9 +145,6 @@ export function takeFlag(argv: readonly string[], name: string): { values: strin
 export function isOwnFlag(name: string): boolean {
   return SWITCHES.includes(name) || Object.hasOwn(FLAGS, name);
 }
-
-/** bankrun's flags that take no value. */
-const SWITCHES = ['help', 'dry-run'];
 
 /** Parses `argv` over `defaults`; throws ParamError with the flag and the fix. */
 export function parseParams(argv: string[], defaults: Params): ParsedArgs {

@@ -21,6 +21,8 @@ export interface Proc {
  */
 export interface ProcessTable {
   readonly source: string;
+  /** How often a wait polls it: a ps run blocks the event loop (the tester's too) for milliseconds. */
+  readonly pollMs: number;
   info(pid: number): Proc | undefined;
   all(): Proc[];
 }
@@ -39,6 +41,7 @@ export function procfsTable(root = '/proc'): ProcessTable {
   };
   return {
     source: root,
+    pollMs: 10,
     info,
     all: () => fs.readdirSync(root).filter((d) => /^\d+$/.test(d)).map((d) => info(Number(d))).filter((p): p is Proc => p !== undefined),
   };
@@ -58,7 +61,7 @@ export function psTable(): ProcessTable {
       return pid && stat ? [{ pid: Number(pid), ppid: Number(ppid), pgrp: Number(pgrp), state: stat[0]! }] : [];
     });
   };
-  return { source: 'ps', info: (pid) => rows(['-p', String(pid)])[0], all: () => rows(['-A']) };
+  return { source: 'ps', pollMs: 50, info: (pid) => rows(['-p', String(pid)])[0], all: () => rows(['-A']) };
 }
 
 /** /proc where it answers for this very process, else ps. */
@@ -116,7 +119,7 @@ export function signalSync(target: number, sig: NodeJS.Signals): void {
 }
 
 /** Polls with timers (which keep the event loop alive, unlike awaiting an unref'd child). */
-export async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 10): Promise<boolean> {
+export async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = table.pollMs): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() >= deadline) return false;

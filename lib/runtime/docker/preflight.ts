@@ -59,9 +59,9 @@ export async function pullImage(docker: Docker, image: string): Promise<void> {
 
 const noPull = () => process.env.BANKRUN_NO_PULL === '1';
 
-function noPullMessage(images: readonly string[]): string {
-  return `the image ${images.join(', ')} is not on this Docker engine, and BANKRUN_NO_PULL=1 forbids pulling it: ` +
-    `run \`docker pull ${images[0]}\` where a registry is reachable (or unset BANKRUN_NO_PULL)`;
+/** Why a missing image stops here when pulling is forbidden, and what to do. */
+function noPullReason(image: string): string {
+  return `not on this Docker engine, and BANKRUN_NO_PULL=1 forbids pulling it: run \`docker pull ${image}\` where a registry is reachable`;
 }
 
 /** The engine's CPU and memory as Docker reports them (Docker Desktop: its VM's, not the host's). */
@@ -81,16 +81,29 @@ function localAvx2(): boolean | undefined {
   }
 }
 
+/** Memory and the engine's own needs (its CPU, a client library), as checks. */
+function engineChecks(engine: DockerEngine, nodes: number, host: DockerHost & { memBytes?: number }): ReadinessCheck[] {
+  const needMiB = memoryNeededMiB(engine, nodes);
+  const memory = host.memBytes ? refuseMemory(engine, nodes, host.memBytes) : undefined;
+  const refusal = engine.refuseHost?.(host);
+  return [{
+    what: 'memory',
+    ok: memory === undefined,
+    detail: memory ?? (host.memBytes
+      ? `${(needMiB / 1024).toFixed(1)} GiB needed, the engine has ${(host.memBytes / 2 ** 30).toFixed(1)} GiB`
+      : `the engine does not say its memory; ${(needMiB / 1024).toFixed(1)} GiB needed`),
+  }, { what: `${engine.name} on this engine (${host.arch})`, ok: refusal === undefined, detail: refusal ?? 'supported' }];
+}
+
 /**
  * Checks memory, the engine's own needs and images, pulling what is missing (unless
  * BANKRUN_NO_PULL=1: offline machines, and tests that must not reach a registry); throws with the reason.
  */
 export async function preflight(docker: Docker, engine: DockerEngine, nodes: number, log: (line: string) => void): Promise<void> {
-  const host = await dockerHost(docker);
-  const refusal = (host.memBytes ? refuseMemory(engine, nodes, host.memBytes) : undefined) ?? engine.refuseHost?.(host);
-  if (refusal) throw new Error(refusal);
+  const failed = engineChecks(engine, nodes, await dockerHost(docker)).find((c) => !c.ok);
+  if (failed) throw new Error(failed.detail);
   const missing = await missingImages(docker, engine);
-  if (missing.length > 0 && noPull()) throw new Error(noPullMessage(missing));
+  if (missing.length > 0 && noPull()) throw new Error(`the image ${missing[0]} is ${noPullReason(missing[0]!)} (or unset BANKRUN_NO_PULL)`);
   for (const image of missing) {
     log(`pulling ${image} (once; later runs use the local copy)…`);
     await pullImage(docker, image);
@@ -103,18 +116,7 @@ export async function preflight(docker: Docker, engine: DockerEngine, nodes: num
  * FROM: `up --build` needs them present or pullable too.
  */
 export async function preflightChecks(docker: Docker, engine: DockerEngine, nodes: number, baseImages: readonly string[]): Promise<ReadinessCheck[]> {
-  const host = await dockerHost(docker);
-  const needMiB = memoryNeededMiB(engine, nodes);
-  const memory = host.memBytes ? refuseMemory(engine, nodes, host.memBytes) : undefined;
-  const checks: ReadinessCheck[] = [{
-    what: 'memory',
-    ok: memory === undefined,
-    detail: memory ?? (host.memBytes
-      ? `${(needMiB / 1024).toFixed(1)} GiB needed, the engine has ${(host.memBytes / 2 ** 30).toFixed(1)} GiB`
-      : `the engine does not say its memory; ${(needMiB / 1024).toFixed(1)} GiB needed`),
-  }];
-  const refusal = engine.refuseHost?.(host);
-  checks.push({ what: `${engine.name} on this engine (${host.arch})`, ok: refusal === undefined, detail: refusal ?? 'supported' });
+  const checks = engineChecks(engine, nodes, await dockerHost(docker));
   const pulled = engine.imageContext ? [] : [engine.image];
   for (const image of [...pulled, ...baseImages.filter((b) => !pulled.includes(b))]) {
     checks.push(await imageCheck(docker, image, pulled.includes(image) ? 'image' : 'base image'));
@@ -126,7 +128,7 @@ export async function preflightChecks(docker: Docker, engine: DockerEngine, node
 async function imageCheck(docker: Docker, image: string, role: string): Promise<ReadinessCheck> {
   const what = `${role} ${image}`;
   if ((await absent(docker, [image])).length === 0) return { what, ok: true, detail: 'present' };
-  if (noPull()) return { what, ok: false, detail: `not on this Docker engine, and BANKRUN_NO_PULL=1 forbids pulling it: run \`docker pull ${image}\` where a registry is reachable` };
+  if (noPull()) return { what, ok: false, detail: noPullReason(image) };
   try {
     // GET /distribution/{name}/json: the engine asks the registry, without pulling.
     await docker.getImage(image).distribution();
